@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"encoding/json"
+	"sort"
+	"sync"
+
+	"github.com/gosfu/gosfu/gosfu/ortc"
+)
+
+// Router is a media room: the producers and consumers of its transports
+// can reach each other. Its state is guarded by its own mutex, taken only
+// on the control plane; forwarding never takes it.
+type Router struct {
+	id string
+	w  *Worker
+
+	// RtpCapabilities are the router's capabilities from its mediaCodecs.
+	RtpCapabilities *ortc.RtpCapabilities
+
+	mu     sync.Mutex
+	closed bool
+	// transportIDs and rtpObserverIDs are what the router owns; the maps
+	// are filled by the transport and observer code.
+	transportIDs   map[string]struct{}
+	rtpObserverIDs map[string]struct{}
+	// producer → consumers and the reverse, for dump() and close cascades.
+	producerConsumers         map[string]map[string]struct{}
+	consumerProducer          map[string]string
+	producerObservers         map[string]map[string]struct{}
+	dataProducerDataConsumers map[string]map[string]struct{}
+	dataConsumerDataProducer  map[string]string
+
+	onClose []func()
+}
+
+// ID returns the router id (chosen by the Node layer).
+func (r *Router) ID() string { return r.id }
+
+// Worker returns the router's worker.
+func (r *Router) Worker() *Worker { return r.w }
+
+func (w *Worker) createRouter(data []byte) (any, error) {
+	var req struct {
+		RouterID    string `json:"routerId"`
+		MediaCodecs any    `json:"mediaCodecs"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	if req.RouterID == "" {
+		return nil, TypeErrorf("missing routerId")
+	}
+	caps, err := ortc.GenerateRouterRtpCapabilities(req.MediaCodecs)
+	if err != nil {
+		return nil, err
+	}
+	r := &Router{
+		id:                        req.RouterID,
+		w:                         w,
+		RtpCapabilities:           caps,
+		transportIDs:              map[string]struct{}{},
+		rtpObserverIDs:            map[string]struct{}{},
+		producerConsumers:         map[string]map[string]struct{}{},
+		consumerProducer:          map[string]string{},
+		producerObservers:         map[string]map[string]struct{}{},
+		dataProducerDataConsumers: map[string]map[string]struct{}{},
+		dataConsumerDataProducer:  map[string]string{},
+	}
+	if err := w.register(r.id, r); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.routers[r.id] = r
+	w.mu.Unlock()
+	w.wlog.Debug("router created [id:%s]", r.id)
+	return map[string]any{"rtpCapabilities": caps}, nil
+}
+
+// OnClose registers f to run when the router closes (children use it to
+// cascade their own close).
+func (r *Router) OnClose(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		go f()
+		return
+	}
+	r.onClose = append(r.onClose, f)
+}
+
+func (r *Router) close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.closed = true
+	fns := r.onClose
+	r.onClose = nil
+	r.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+	r.w.unregister(r.id)
+	r.w.mu.Lock()
+	delete(r.w.routers, r.id)
+	r.w.mu.Unlock()
+}
+
+func (r *Router) handleRequest(method string, data []byte) (any, error) {
+	switch method {
+	case "router.dump":
+		return r.dump(), nil
+	}
+	return nil, Errorf("unknown method '%s'", method)
+}
+
+type keyValues struct {
+	Key    string   `json:"key"`
+	Values []string `json:"values"`
+}
+
+type keyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func multiMap(m map[string]map[string]struct{}) []keyValues {
+	out := make([]keyValues, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, keyValues{Key: k, Values: sortedKeys(m[k])})
+	}
+	return out
+}
+
+func singleMap(m map[string]string) []keyValue {
+	out := make([]keyValue, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, keyValue{Key: k, Value: m[k]})
+	}
+	return out
+}
+
+func (r *Router) dump() any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return map[string]any{
+		"id":                               r.id,
+		"transportIds":                     sortedKeys(r.transportIDs),
+		"rtpObserverIds":                   sortedKeys(r.rtpObserverIDs),
+		"mapProducerIdConsumerIds":         multiMap(r.producerConsumers),
+		"mapConsumerIdProducerId":          singleMap(r.consumerProducer),
+		"mapProducerIdObserverIds":         multiMap(r.producerObservers),
+		"mapDataProducerIdDataConsumerIds": multiMap(r.dataProducerDataConsumers),
+		"mapDataConsumerIdDataProducerId":  singleMap(r.dataConsumerDataProducer),
+	}
+}

@@ -1,0 +1,375 @@
+// Package engine is the control plane of gosfu: a Worker owns Routers (and,
+// below them, transports, producers and consumers), answers requests coming
+// from the Node layer and emits events towards it. Packets never pass
+// through here: media paths are wired directly between transports.
+package engine
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"syscall"
+
+	"github.com/gosfu/gosfu/gosfu/logger"
+)
+
+// Emitter delivers events to the Node layer. target is the id of the object
+// the event is about ("worker" for the worker itself), data is JSON unless
+// binary is set. Implementations must be safe for concurrent use.
+type Emitter interface {
+	Emit(target, event string, data []byte, binary bool)
+}
+
+// WorkerTarget is the event target id of the worker itself.
+const WorkerTarget = "worker"
+
+// Settings are the createWorker() settings the engine uses.
+type Settings struct {
+	LogLevel            string   `json:"logLevel"`
+	LogTags             []string `json:"logTags"`
+	RtcMinPort          int      `json:"rtcMinPort"`
+	RtcMaxPort          int      `json:"rtcMaxPort"`
+	DtlsCertificateFile string   `json:"dtlsCertificateFile"`
+	DtlsPrivateKeyFile  string   `json:"dtlsPrivateKeyFile"`
+}
+
+// requestHandler is an object that answers requests addressed to its id.
+type requestHandler interface {
+	handleRequest(method string, data []byte) (any, error)
+}
+
+// Worker is one engine instance: what a mediasoup worker process is, but
+// living inside the Node process.
+type Worker struct {
+	em Emitter
+	// emitMu fences emission against Close: once Close returns no event is
+	// delivered any more (the C shim frees its context right after).
+	emitMu  sync.RWMutex
+	emitOff bool
+
+	log  *logger.Logger
+	wlog *logger.Named
+
+	Settings Settings
+	// DtlsCertificate is the certificate loaded from the settings' files, if any.
+	DtlsCertificate *tls.Certificate
+
+	mu       sync.Mutex
+	closed   bool
+	routers  map[string]*Router
+	handlers map[string]requestHandler
+	wg       sync.WaitGroup
+}
+
+// NewWorker validates settings and starts a worker. Wrong settings give a
+// TypeError "wrong settings", as a mediasoup worker exiting with code 42 does.
+func NewWorker(data []byte, em Emitter) (*Worker, error) {
+	s := Settings{LogLevel: "error", RtcMinPort: 10000, RtcMaxPort: 59999}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, TypeErrorf("wrong settings")
+		}
+	}
+	w := &Worker{
+		em:       em,
+		Settings: s,
+		routers:  map[string]*Router{},
+		handlers: map[string]requestHandler{},
+	}
+	level, err := logger.ParseLevel(s.LogLevel)
+	w.log = logger.New(level, logger.ParseTags(s.LogTags), w.emitLog)
+	w.wlog = w.log.Named("Worker")
+	if err != nil {
+		w.wlog.Error("wrong settings: %v", err)
+		return nil, TypeErrorf("wrong settings")
+	}
+	if s.RtcMinPort < 0 || s.RtcMinPort > 65535 || s.RtcMaxPort < 0 || s.RtcMaxPort > 65535 || s.RtcMaxPort < s.RtcMinPort {
+		w.wlog.Error("wrong settings: invalid rtcMinPort/rtcMaxPort")
+		return nil, TypeErrorf("wrong settings")
+	}
+	if s.DtlsCertificateFile != "" || s.DtlsPrivateKeyFile != "" {
+		if s.DtlsCertificateFile == "" {
+			return nil, TypeErrorf("wrong settings")
+		}
+		if s.DtlsPrivateKeyFile == "" {
+			return nil, TypeErrorf("wrong settings")
+		}
+		cert, err := tls.LoadX509KeyPair(s.DtlsCertificateFile, s.DtlsPrivateKeyFile)
+		if err != nil {
+			w.wlog.Error("wrong settings: dtls certificate: %v", err)
+			return nil, TypeErrorf("wrong settings")
+		}
+		w.DtlsCertificate = &cert
+	}
+	w.handlers[WorkerTarget] = workerHandler{w}
+	w.wlog.Debug("worker started [logLevel:%s]", s.LogLevel)
+	return w, nil
+}
+
+// Logger returns the worker's logger.
+func (w *Worker) Logger() *logger.Logger { return w.log }
+
+func (w *Worker) emitLog(level logger.Level, name, msg string) {
+	b, _ := json.Marshal(struct {
+		Level string `json:"level"`
+		Name  string `json:"name"`
+		Msg   string `json:"msg"`
+	}{level.String(), name, msg})
+	w.Emit(WorkerTarget, "log", b, false)
+}
+
+// Emit sends an event to the Node layer unless the worker is closed.
+func (w *Worker) Emit(target, event string, data []byte, binary bool) {
+	w.emitMu.RLock()
+	defer w.emitMu.RUnlock()
+	if w.emitOff || w.em == nil {
+		return
+	}
+	w.em.Emit(target, event, data, binary)
+}
+
+// EmitJSON marshals v and emits it.
+func (w *Worker) EmitJSON(target, event string, v any) {
+	var b []byte
+	if v != nil {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			w.wlog.Error("cannot marshal %s event: %v", event, err)
+			return
+		}
+	}
+	w.Emit(target, event, b, false)
+}
+
+// Go runs f in a goroutine owned by the worker. A panic there is an engine
+// fault: the worker emits "died" and closes instead of taking Node down.
+func (w *Worker) Go(f func()) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				w.die(fmt.Sprintf("engine fault: %v", r), debug.Stack())
+			}
+		}()
+		f()
+	}()
+}
+
+func (w *Worker) die(reason string, stack []byte) {
+	w.wlog.Error("%s\n%s", reason, stack)
+	w.EmitJSON(WorkerTarget, "died", map[string]string{"message": reason})
+	go w.Close()
+}
+
+// Request runs a request synchronously. A panic in a handler fails only that
+// request.
+func (w *Worker) Request(method, handlerID string, data []byte) (resp []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.wlog.Error("panic in request %s: %v\n%s", method, r, debug.Stack())
+			resp, err = nil, Errorf("internal error in %s: %v", method, r)
+		}
+	}()
+	w.mu.Lock()
+	closed := w.closed
+	if handlerID == "" {
+		handlerID = WorkerTarget
+	}
+	h := w.handlers[handlerID]
+	w.mu.Unlock()
+	if closed {
+		return nil, InvalidStateErrorf("worker closed")
+	}
+	if h == nil {
+		return nil, Errorf("handler with id \"%s\" not found [method:%s]", handlerID, method)
+	}
+	out, err := h.handleRequest(method, data)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return marshalResponse(out)
+}
+
+// RequestAsync runs a request in a worker goroutine and calls done with its
+// result; for requests that may wait.
+func (w *Worker) RequestAsync(method, handlerID string, data []byte, done func([]byte, error)) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		resp, err := w.Request(method, handlerID, data)
+		done(resp, err)
+	}()
+}
+
+func marshalResponse(out any) ([]byte, error) {
+	switch v := out.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return v, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, Errorf("cannot marshal response: %v", err)
+	}
+	return b, nil
+}
+
+// Close closes every router and stops event delivery. Idempotent.
+func (w *Worker) Close() {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	routers := make([]*Router, 0, len(w.routers))
+	for _, r := range w.routers {
+		routers = append(routers, r)
+	}
+	w.mu.Unlock()
+	for _, r := range routers {
+		r.close()
+	}
+	w.emitMu.Lock()
+	w.emitOff = true
+	w.emitMu.Unlock()
+}
+
+// Wait blocks until every goroutine the worker started has ended.
+func (w *Worker) Wait() { w.wg.Wait() }
+
+// Closed reports whether Close was called.
+func (w *Worker) Closed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
+
+// register makes an object reachable by requests.
+func (w *Worker) register(id string, h requestHandler) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.handlers[id]; ok {
+		return Errorf("a handler with same id \"%s\" already exists", id)
+	}
+	w.handlers[id] = h
+	return nil
+}
+
+func (w *Worker) unregister(id string) {
+	w.mu.Lock()
+	delete(w.handlers, id)
+	w.mu.Unlock()
+}
+
+type workerHandler struct{ w *Worker }
+
+func (h workerHandler) handleRequest(method string, data []byte) (any, error) {
+	w := h.w
+	switch method {
+	case "worker.dump":
+		return w.dump(), nil
+	case "worker.getResourceUsage":
+		return resourceUsage()
+	case "worker.updateSettings":
+		return nil, w.updateSettings(data)
+	case "worker.createRouter":
+		return w.createRouter(data)
+	case "worker.closeRouter":
+		var req struct {
+			RouterID string `json:"routerId"`
+		}
+		if err := json.Unmarshal(data, &req); err != nil {
+			return nil, TypeErrorf("invalid request: %v", err)
+		}
+		w.mu.Lock()
+		r := w.routers[req.RouterID]
+		w.mu.Unlock()
+		if r == nil {
+			return nil, Errorf("Router not found")
+		}
+		r.close()
+		return nil, nil
+	}
+	return nil, Errorf("unknown method '%s'", method)
+}
+
+func (w *Worker) dump() any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	routerIDs := make([]string, 0, len(w.routers))
+	for id := range w.routers {
+		routerIDs = append(routerIDs, id)
+	}
+	sort.Strings(routerIDs)
+	handlerIDs := make([]string, 0, len(w.handlers))
+	for id := range w.handlers {
+		if id != WorkerTarget {
+			handlerIDs = append(handlerIDs, id)
+		}
+	}
+	sort.Strings(handlerIDs)
+	return map[string]any{
+		"pid":             os.Getpid(),
+		"webRtcServerIds": []string{},
+		"routerIds":       routerIDs,
+		"channelMessageHandlers": map[string]any{
+			"channelRequestHandlers":      handlerIDs,
+			"channelNotificationHandlers": []string{},
+		},
+	}
+}
+
+func (w *Worker) updateSettings(data []byte) error {
+	var req struct {
+		LogLevel *string  `json:"logLevel"`
+		LogTags  []string `json:"logTags"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return TypeErrorf("invalid settings: %v", err)
+	}
+	level := w.log.Level()
+	if req.LogLevel != nil {
+		l, err := logger.ParseLevel(*req.LogLevel)
+		if err != nil {
+			return TypeErrorf("%s", err.Error())
+		}
+		level = l
+	}
+	w.log.Set(level, logger.ParseTags(req.LogTags))
+	return nil
+}
+
+func resourceUsage() (any, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return nil, Errorf("getrusage failed: %v", err)
+	}
+	ms := func(tv syscall.Timeval) float64 { return float64(tv.Sec)*1000 + float64(tv.Usec)/1000 }
+	return map[string]any{
+		"ru_utime":    ms(ru.Utime),
+		"ru_stime":    ms(ru.Stime),
+		"ru_maxrss":   ru.Maxrss,
+		"ru_ixrss":    ru.Ixrss,
+		"ru_idrss":    ru.Idrss,
+		"ru_isrss":    ru.Isrss,
+		"ru_minflt":   ru.Minflt,
+		"ru_majflt":   ru.Majflt,
+		"ru_nswap":    ru.Nswap,
+		"ru_inblock":  ru.Inblock,
+		"ru_oublock":  ru.Oublock,
+		"ru_msgsnd":   ru.Msgsnd,
+		"ru_msgrcv":   ru.Msgrcv,
+		"ru_nsignals": ru.Nsignals,
+		"ru_nvcsw":    ru.Nvcsw,
+		"ru_nivcsw":   ru.Nivcsw,
+	}, nil
+}

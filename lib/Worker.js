@@ -1,0 +1,191 @@
+'use strict';
+
+const { Channel } = require('./Channel');
+const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { Logger } = require('./Logger');
+const { Router } = require('./Router');
+const utils = require('./utils');
+
+const logger = new Logger('Worker');
+const engineLoggers = new Map();
+
+function engineLogger(name) {
+  let l = engineLoggers.get(name);
+  if (!l) {
+    l = new Logger(`worker:${name}`);
+    engineLoggers.set(name, l);
+  }
+  return l;
+}
+
+/**
+ * A media engine instance. Unlike mediasoup there is no subprocess: the
+ * engine runs inside this Node process (pid is process.pid), on all cores.
+ */
+class Worker extends EnhancedEventEmitter {
+  constructor({ logLevel, logTags, rtcMinPort, rtcMaxPort, dtlsCertificateFile, dtlsPrivateKeyFile, appData } = {}) {
+    super();
+    logger.debug('constructor()');
+    // Only well-typed settings reach the engine, as only those reach a
+    // mediasoup worker's command line.
+    const settings = {};
+    if (typeof logLevel === 'string' && logLevel) settings.logLevel = logLevel;
+    if (Array.isArray(logTags) && logTags.length > 0) settings.logTags = logTags.filter((t) => typeof t === 'string');
+    if (typeof rtcMinPort === 'number' && !Number.isNaN(rtcMinPort)) settings.rtcMinPort = rtcMinPort;
+    if (typeof rtcMaxPort === 'number' && !Number.isNaN(rtcMaxPort)) settings.rtcMaxPort = rtcMaxPort;
+    if (typeof dtlsCertificateFile === 'string' && dtlsCertificateFile) settings.dtlsCertificateFile = dtlsCertificateFile;
+    if (typeof dtlsPrivateKeyFile === 'string' && dtlsPrivateKeyFile) settings.dtlsPrivateKeyFile = dtlsPrivateKeyFile;
+
+    this._closed = false;
+    this._died = false;
+    this._subprocessClosed = false;
+    this._appData = appData || {};
+    this._observer = new EnhancedEventEmitter();
+    this._routers = new Set();
+    this._webRtcServers = new Set();
+    this._channel = new Channel(settings);
+    this._channel.on('worker', (event, data) => this._onEngineEvent(event, data));
+    this.on('listenererror', (eventName, error) => {
+      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
+    });
+  }
+
+  get pid() {
+    return process.pid;
+  }
+
+  get closed() {
+    return this._closed;
+  }
+
+  get died() {
+    return this._died;
+  }
+
+  get subprocessClosed() {
+    return this._subprocessClosed;
+  }
+
+  get appData() {
+    return this._appData;
+  }
+
+  set appData(appData) {
+    this._appData = appData;
+  }
+
+  get observer() {
+    return this._observer;
+  }
+
+  /** Internal: the channel to the engine. */
+  get channel() {
+    return this._channel;
+  }
+
+  /** Just for testing purposes. */
+  get routersForTesting() {
+    return this._routers;
+  }
+
+  /** Just for testing purposes. */
+  get webRtcServersForTesting() {
+    return this._webRtcServers;
+  }
+
+  close() {
+    if (this._closed) return;
+    logger.debug('close()');
+    this._closed = true;
+    for (const router of this._routers) router.workerClosed();
+    this._routers.clear();
+    for (const server of this._webRtcServers) server.workerClosed();
+    this._webRtcServers.clear();
+    this._channel.close();
+    this._observer.safeEmit('close');
+    // There is no subprocess; mediasoup apps still wait for this event.
+    setImmediate(() => this._emitSubprocessClose());
+  }
+
+  _emitSubprocessClose() {
+    if (this._subprocessClosed) return;
+    this._subprocessClosed = true;
+    this.safeEmit('subprocessclose');
+  }
+
+  async dump() {
+    logger.debug('dump()');
+    return this._channel.request('worker.dump');
+  }
+
+  async getResourceUsage() {
+    logger.debug('getResourceUsage()');
+    return this._channel.request('worker.getResourceUsage');
+  }
+
+  async updateSettings({ logLevel, logTags } = {}) {
+    logger.debug('updateSettings()');
+    const data = {};
+    if (logLevel !== undefined) data.logLevel = logLevel;
+    if (logTags !== undefined) data.logTags = logTags;
+    await this._channel.request('worker.updateSettings', undefined, data);
+  }
+
+  async createRouter({ mediaCodecs, appData } = {}) {
+    logger.debug('createRouter()');
+    utils.checkAppData(appData);
+    if (mediaCodecs !== undefined && !Array.isArray(mediaCodecs)) {
+      throw new TypeError('mediaCodecs must be an Array');
+    }
+    const routerId = utils.generateUUIDv4();
+    const data = await this._channel.request('worker.createRouter', undefined, {
+      routerId,
+      mediaCodecs: utils.clone(mediaCodecs),
+    });
+    const router = new Router({
+      internal: { routerId },
+      data,
+      channel: this._channel,
+      appData,
+    });
+    this._routers.add(router);
+    router.on('@close', () => this._routers.delete(router));
+    this._observer.safeEmit('newrouter', router);
+    return router;
+  }
+
+  _onEngineEvent(event, data) {
+    switch (event) {
+      case 'log': {
+        const l = engineLogger(data.name);
+        if (data.level === 'error') l.error(data.msg);
+        else if (data.level === 'warn') l.warn(data.msg);
+        else l.debug(data.msg);
+        break;
+      }
+      case 'died':
+        this._workerDied(new Error(data && data.message ? data.message : 'engine died'));
+        break;
+      default:
+        logger.error(`ignoring unknown engine event "${event}"`);
+    }
+  }
+
+  _workerDied(error) {
+    if (this._closed) return;
+    logger.debug(`workerDied() [error:${error}]`);
+    this._closed = true;
+    this._died = true;
+    this._subprocessClosed = true;
+    this._channel.close();
+    for (const router of this._routers) router.workerClosed();
+    this._routers.clear();
+    for (const server of this._webRtcServers) server.workerClosed();
+    this._webRtcServers.clear();
+    this.safeEmit('died', error);
+    this.safeEmit('subprocessclose');
+    this._observer.safeEmit('close');
+  }
+}
+
+module.exports = { Worker };

@@ -1,0 +1,38 @@
+'use strict';
+
+/**
+ * Something is not supported (a codec the router lacks, a method a transport
+ * kind cannot do).
+ */
+class UnsupportedError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'UnsupportedError';
+    Error.captureStackTrace(this, UnsupportedError);
+  }
+}
+
+/**
+ * A method was called on an object in the wrong state (most often: closed).
+ */
+class InvalidStateError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'InvalidStateError';
+    Error.captureStackTrace(this, InvalidStateError);
+  }
+}
+
+/**
+ * Builds the JS error for an engine failure {name, message}.
+ */
+function errorFromEngine({ name, message } = {}) {
+  switch (name) {
+    case 'TypeError': return new TypeError(message);
+    case 'UnsupportedError': return new UnsupportedError(message);
+    case 'InvalidStateError': return new InvalidStateError(message);
+    default: return new Error(message);
+  }
+}
+
+module.exports = { UnsupportedError, InvalidStateError, errorFromEngine };

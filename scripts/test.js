@@ -1,0 +1,100 @@
+'use strict';
+
+// npm test: the mocha suite, then the Go tests (with the race detector),
+// then one line "N passed, N failed, N skipped" with the totals of both.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const { spawn } = require('child_process');
+
+const root = path.join(__dirname, '..');
+
+function run(cmd, args, opts) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, ...opts });
+    child.on('error', (error) => {
+      console.error(`cannot run ${cmd}: ${error.message}`);
+      resolve(127);
+    });
+    child.on('close', (code) => resolve(code === null ? 1 : code));
+    if (opts && opts.onLine) {
+      readline.createInterface({ input: child.stdout }).on('line', opts.onLine);
+    }
+  });
+}
+
+async function mocha(totals) {
+  const summary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gosfu-test-')), 'mocha.json');
+  const mochaBin = require.resolve('mocha/bin/mocha.js');
+  const args = [mochaBin, '--reporter', path.join(root, 'test', 'reporter.js')];
+  const extra = process.argv.slice(2);
+  const code = await run(process.execPath, args.concat(extra), {
+    stdio: 'inherit', env: { ...process.env, GOSFU_MOCHA_SUMMARY: summary },
+  });
+  let counts = { passed: 0, failed: 0, skipped: 0 };
+  try {
+    counts = JSON.parse(fs.readFileSync(summary, 'utf8'));
+  } catch (error) {
+    console.error('mocha did not report its totals');
+    counts.failed++;
+  }
+  if (code !== 0 && counts.failed === 0) counts.failed++;
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+}
+
+async function goTests(totals) {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const failedOutput = new Map();
+  const code = await run(process.env.GOSFU_GO || 'go', ['test', '-race', '-count=1', '-json', './...'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    onLine: (line) => {
+      let ev;
+      try {
+        ev = JSON.parse(line);
+      } catch (e) {
+        console.log(line);
+        return;
+      }
+      const key = `${ev.Package} ${ev.Test || ''}`;
+      if (ev.Action === 'output') {
+        if (!ev.Test && /^(ok|FAIL|\?)\s/.test(ev.Output)) process.stdout.write(ev.Output);
+        const buf = failedOutput.get(key) || [];
+        buf.push(ev.Output);
+        failedOutput.set(key, buf);
+        return;
+      }
+      if (!ev.Test) {
+        if (ev.Action === 'fail') {
+          // A package that fails to build or fails outside any test.
+          process.stdout.write((failedOutput.get(key) || []).join(''));
+        }
+        failedOutput.delete(key);
+        return;
+      }
+      if (ev.Action === 'pass') counts.passed++;
+      else if (ev.Action === 'skip') counts.skipped++;
+      else if (ev.Action === 'fail') {
+        counts.failed++;
+        process.stdout.write((failedOutput.get(key) || []).join(''));
+      }
+      if (ev.Action === 'pass' || ev.Action === 'skip' || ev.Action === 'fail') failedOutput.delete(key);
+    },
+  });
+  if (code !== 0 && counts.failed === 0) counts.failed++;
+  console.log(`go test: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+}
+
+(async () => {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const only = process.env.GOSFU_TEST_ONLY; // 'js' or 'go' for quick local runs
+  if (only !== 'go') await mocha(totals);
+  if (only !== 'js') await goTests(totals);
+  console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exit(totals.failed > 0 ? 1 : 0);
+})();
