@@ -32,6 +32,9 @@ type Router struct {
 	dataConsumerDataProducer  map[string]string
 
 	onClose []func()
+
+	transports map[string]*Transport
+	producers  map[string]*Producer
 }
 
 // ID returns the router id (chosen by the Node layer).
@@ -66,6 +69,8 @@ func (w *Worker) createRouter(data []byte) (any, error) {
 		producerObservers:         map[string]map[string]struct{}{},
 		dataProducerDataConsumers: map[string]map[string]struct{}{},
 		dataConsumerDataProducer:  map[string]string{},
+		transports:                map[string]*Transport{},
+		producers:                 map[string]*Producer{},
 	}
 	if err := w.register(r.id, r); err != nil {
 		return nil, err
@@ -98,7 +103,14 @@ func (r *Router) close() {
 	r.closed = true
 	fns := r.onClose
 	r.onClose = nil
+	transports := make([]*Transport, 0, len(r.transports))
+	for _, t := range r.transports {
+		transports = append(transports, t)
+	}
 	r.mu.Unlock()
+	for _, t := range transports {
+		t.Close()
+	}
 	for i := len(fns) - 1; i >= 0; i-- {
 		fns[i]()
 	}
@@ -112,6 +124,23 @@ func (r *Router) handleRequest(method string, data []byte) (any, error) {
 	switch method {
 	case "router.dump":
 		return r.dump(), nil
+	case "router.createPlainTransport":
+		return r.createPlainTransport(data)
+	case "router.createDirectTransport":
+		return r.createDirectTransport(data)
+	case "router.closeTransport":
+		var req struct {
+			TransportID string `json:"transportId"`
+		}
+		_ = json.Unmarshal(data, &req)
+		r.mu.Lock()
+		t := r.transports[req.TransportID]
+		r.mu.Unlock()
+		if t == nil {
+			return nil, &Error{Name: "NotFoundError", Message: "Transport not found [method:router.closeTransport]"}
+		}
+		t.Close()
+		return nil, nil
 	}
 	return nil, Errorf("unknown method '%s'", method)
 }
@@ -164,4 +193,52 @@ func (r *Router) dump() any {
 		"mapDataProducerIdDataConsumerIds": multiMap(r.dataProducerDataConsumers),
 		"mapDataConsumerIdDataProducerId":  singleMap(r.dataConsumerDataProducer),
 	}
+}
+
+func (r *Router) addProducer(p *Producer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return InvalidStateErrorf("Router closed")
+	}
+	if _, ok := r.producers[p.id]; ok {
+		return Errorf("a Producer with same producerId already exists [method:transport.produce]")
+	}
+	r.producers[p.id] = p
+	r.producerConsumers[p.id] = map[string]struct{}{}
+	return nil
+}
+
+func (r *Router) removeProducer(p *Producer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.producers[p.id] == p {
+		delete(r.producers, p.id)
+		delete(r.producerConsumers, p.id)
+		delete(r.producerObservers, p.id)
+	}
+}
+
+func (r *Router) producer(id string) *Producer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.producers[id]
+}
+
+func (r *Router) addConsumer(p *Producer, c *Consumer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.producerConsumers[p.id]; m != nil {
+		m[c.id] = struct{}{}
+	}
+	r.consumerProducer[c.id] = p.id
+}
+
+func (r *Router) removeConsumer(p *Producer, c *Consumer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.producerConsumers[p.id]; m != nil {
+		delete(m, c.id)
+	}
+	delete(r.consumerProducer, c.id)
 }

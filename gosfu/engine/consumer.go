@@ -1,0 +1,608 @@
+package engine
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/gosfu/gosfu/gosfu/logger"
+	"github.com/gosfu/gosfu/gosfu/ortc"
+	"github.com/gosfu/gosfu/gosfu/rtpstream"
+	"github.com/gosfu/gosfu/gosfu/seqmanager"
+)
+
+// Consumer sends one producer's media to the remote peer of its transport,
+// rewritten to its own SSRC, sequence numbers and header extension ids.
+type Consumer struct {
+	id       string
+	kind     string
+	typ      string
+	t        *Transport
+	w        *Worker
+	producer *Producer
+	log      *logger.Named
+
+	rtpParameters *ortc.RtpParameters
+	ssrc          uint32
+	rtxSsrc       uint32
+	cname         string
+	mid           string
+	midBytes      []byte
+	midExtID      uint8
+	// extIDs lists the header extension ids negotiated with the remote
+	// (mid excluded: the consumer writes its own).
+	extIDs []uint8
+	// ptAllowed lists the payload types the remote accepts.
+	ptAllowed [128]bool
+
+	paused         atomic.Bool
+	producerPause  atomic.Bool
+	closed         atomic.Bool
+	priority       atomic.Int32
+	traceTypes     atomic.Uint32
+	preferredLayer atomic.Int32 // spatial; -1 when unset
+
+	// mu serialises the send path (packets from the producer) with RTCP
+	// feedback (from the transport) and timers.
+	mu           sync.Mutex
+	send         *rtpstream.SendStream
+	seq          *seqmanager.SeqManager[uint16]
+	syncRequired bool
+	// encodingIdx is the producer encoding currently forwarded (simulcast).
+	encodingIdx int
+	extScratch  []rtp.Extension
+	buf         []byte
+	rtxBuf      []byte
+	lastScore   int
+	lastPScores []map[string]any
+}
+
+var consumerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir"}
+
+func (t *Transport) consume(data []byte) (any, error) {
+	var req struct {
+		ConsumerID      string          `json:"consumerId"`
+		ProducerID      string          `json:"producerId"`
+		RtpCapabilities any             `json:"rtpCapabilities"`
+		Paused          bool            `json:"paused"`
+		Mid             string          `json:"mid"`
+		PreferredLayers json.RawMessage `json:"preferredLayers"`
+		IgnoreDtx       bool            `json:"ignoreDtx"`
+		EnableRtx       *bool           `json:"enableRtx"`
+		Pipe            bool            `json:"pipe"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+	if err != nil {
+		return nil, err
+	}
+	producer := t.router.producer(req.ProducerID)
+	if producer == nil {
+		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
+	}
+	enableRtx := producer.kind == "video"
+	if req.EnableRtx != nil {
+		enableRtx = *req.EnableRtx
+	}
+	params, err := ortc.GetConsumerRtpParameters(producer.consumable, caps, req.Pipe, enableRtx)
+	if err != nil {
+		return nil, err
+	}
+	if !req.Pipe {
+		if req.Mid != "" {
+			params.Mid = req.Mid
+		} else {
+			params.Mid = t.allocMid()
+		}
+	}
+	typ := producer.typ
+	if req.Pipe {
+		typ = "pipe"
+	}
+	c := &Consumer{
+		id:            req.ConsumerID,
+		kind:          producer.kind,
+		typ:           typ,
+		t:             t,
+		w:             t.w,
+		producer:      producer,
+		log:           t.w.log.Named("Consumer"),
+		rtpParameters: params,
+		cname:         params.Rtcp.Cname,
+		mid:           params.Mid,
+		midBytes:      []byte(params.Mid),
+		seq:           seqmanager.New[uint16](uint16(rand.IntN(0x7fff))),
+		syncRequired:  true,
+		buf:           make([]byte, 1500),
+		rtxBuf:        make([]byte, 1500),
+		lastScore:     -1,
+	}
+	c.priority.Store(1)
+	c.preferredLayer.Store(-1)
+	c.paused.Store(req.Paused)
+	c.producerPause.Store(producer.paused.Load())
+	if len(params.Encodings) > 0 {
+		e := params.Encodings[0]
+		if e.Ssrc != nil {
+			c.ssrc = *e.Ssrc
+		}
+		if e.Rtx != nil {
+			c.rtxSsrc = e.Rtx.Ssrc
+		}
+	}
+	for _, e := range params.HeaderExtensions {
+		if e.Id > 0 && e.Id < 256 {
+			if e.Uri == uriMid {
+				c.midExtID = uint8(e.Id)
+			} else {
+				c.extIDs = append(c.extIDs, uint8(e.Id))
+			}
+		}
+	}
+	var media *ortc.RtpCodecParameters
+	rtxPT := -1
+	for i := range params.Codecs {
+		codec := &params.Codecs[i]
+		if codec.PayloadType < 0 || codec.PayloadType > 127 {
+			continue
+		}
+		if ortc.IsRtxMimeType(codec.MimeType) {
+			if rtxPT < 0 {
+				rtxPT = codec.PayloadType
+			}
+			continue
+		}
+		c.ptAllowed[codec.PayloadType] = true
+		if media == nil {
+			media = codec
+		}
+	}
+	if media == nil {
+		return nil, Errorf("no media codec in consumer parameters")
+	}
+	cfg := rtpstream.SendConfig{
+		SSRC:        c.ssrc,
+		PayloadType: uint8(media.PayloadType),
+		ClockRate:   uint32(media.ClockRate),
+		MimeType:    media.MimeType,
+		Cname:       c.cname,
+	}
+	for _, fb := range media.RtcpFeedback {
+		switch {
+		case fb.Type == "nack" && fb.Parameter == "":
+			cfg.UseNack = true
+		case fb.Type == "nack" && fb.Parameter == "pli":
+			cfg.UsePli = true
+		case fb.Type == "ccm" && fb.Parameter == "fir":
+			cfg.UseFir = true
+		}
+	}
+	if rtxPT >= 0 && c.rtxSsrc != 0 {
+		cfg.RtxSSRC = c.rtxSsrc
+		cfg.RtxPayloadType = uint8(rtxPT)
+	}
+	cfg.InitialRtxSeq = uint16(rand.IntN(0xffff))
+	c.send = rtpstream.NewSendStream(cfg)
+	if len(req.PreferredLayers) > 0 && string(req.PreferredLayers) != "null" {
+		var pl struct {
+			SpatialLayer *int `json:"spatialLayer"`
+		}
+		if json.Unmarshal(req.PreferredLayers, &pl) == nil && pl.SpatialLayer != nil {
+			c.preferredLayer.Store(int32(*pl.SpatialLayer))
+		}
+	}
+	c.encodingIdx = c.targetEncoding()
+
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, InvalidStateErrorf("Transport closed")
+	}
+	if _, ok := t.consumers[c.id]; ok {
+		t.mu.Unlock()
+		return nil, Errorf("a Consumer with same consumerId already exists [method:transport.consume]")
+	}
+	t.consumers[c.id] = c
+	t.mu.Unlock()
+	if err := t.w.register(c.id, c); err != nil {
+		t.mu.Lock()
+		delete(t.consumers, c.id)
+		t.mu.Unlock()
+		return nil, err
+	}
+	t.consumersMu.Lock()
+	t.consumersBySsrc[c.ssrc] = c
+	if c.rtxSsrc != 0 {
+		t.consumersBySsrc[c.rtxSsrc] = c
+	}
+	t.consumersMu.Unlock()
+	t.router.addConsumer(producer, c)
+	producer.addConsumer(c)
+	if producer.closed.Load() {
+		c.producerClosed()
+		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
+	}
+	if c.active() {
+		producer.requestKeyFrame(c.encodingIdx, nowMs())
+	}
+	out := map[string]any{
+		"kind":           c.kind,
+		"rtpParameters":  params,
+		"type":           c.typ,
+		"paused":         c.paused.Load(),
+		"producerPaused": c.producerPause.Load(),
+		"score":          c.scoreObject(),
+	}
+	if c.typ == "simulcast" || c.typ == "svc" {
+		out["preferredLayers"] = c.preferredLayers()
+	}
+	c.log.Debug("Consumer created [id:%s, producerId:%s, type:%s]", c.id, producer.id, c.typ)
+	return out, nil
+}
+
+// targetEncoding picks the producer encoding to forward: the preferred
+// spatial layer if set, else the highest.
+func (c *Consumer) targetEncoding() int {
+	n := len(c.producer.streams)
+	if n <= 1 {
+		return 0
+	}
+	if pl := int(c.preferredLayer.Load()); pl >= 0 && pl < n {
+		return pl
+	}
+	return n - 1
+}
+
+func (c *Consumer) preferredLayers() map[string]any {
+	pl := int(c.preferredLayer.Load())
+	if pl < 0 {
+		pl = len(c.producer.streams) - 1
+		if pl < 0 {
+			pl = 0
+		}
+	}
+	return map[string]any{"spatialLayer": pl, "temporalLayer": 0}
+}
+
+func (c *Consumer) active() bool {
+	return !c.closed.Load() && !c.paused.Load() && !c.producerPause.Load() && c.t.link.connected()
+}
+
+// sendRtp forwards one mapped producer packet. Called by the producer's
+// fan-out; must not block.
+func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
+	if !c.active() || p.hdr.PayloadType > 127 || !c.ptAllowed[p.hdr.PayloadType] {
+		return
+	}
+	c.mu.Lock()
+	if p.encodingIdx != c.encodingIdx {
+		c.mu.Unlock()
+		return
+	}
+	if c.syncRequired {
+		if c.kind == "video" && !p.keyFrame {
+			// Delta frames are useless to a decoder before a key frame.
+			c.mu.Unlock()
+			return
+		}
+		c.seq.Sync(p.hdr.SequenceNumber - 1)
+		c.syncRequired = false
+	}
+	seq, ok := c.seq.Input(p.hdr.SequenceNumber)
+	if !ok {
+		c.mu.Unlock()
+		return
+	}
+	hdr := p.hdr
+	hdr.SSRC = c.ssrc
+	hdr.SequenceNumber = seq
+	hdr.Extensions = c.extScratch[:0]
+	hdr.Extension = false
+	hdr.ExtensionProfile = 0
+	if p.hdr.Extension {
+		for _, id := range c.extIDs {
+			if v := p.hdr.GetExtension(id); v != nil {
+				_ = hdr.SetExtension(id, v)
+			}
+		}
+	}
+	if c.midExtID != 0 && c.mid != "" {
+		_ = hdr.SetExtension(c.midExtID, c.midBytes)
+	}
+	c.extScratch = hdr.Extensions
+	size := hdr.MarshalSize() + len(p.payload)
+	if size > len(c.buf) {
+		c.buf = make([]byte, size)
+	}
+	n, err := hdr.MarshalTo(c.buf)
+	if err != nil {
+		c.mu.Unlock()
+		return
+	}
+	copy(c.buf[n:], p.payload)
+	b := c.buf[:size]
+	c.send.SendPacket(b, now)
+	c.t.sendRtp(c, b, trafficRtp, now)
+	c.mu.Unlock()
+	if tt := c.traceTypes.Load(); tt != 0 {
+		if tt&1 != 0 {
+			c.emitTrace("rtp", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq, "isKeyFrame": p.keyFrame})
+		}
+		if p.keyFrame && tt&2 != 0 {
+			c.emitTrace("keyframe", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq})
+		}
+	}
+}
+
+func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
+	if c.closed.Load() {
+		return
+	}
+	c.mu.Lock()
+	c.send.ReceiveNack(nack, now, func(pkt []byte, isRtx bool) {
+		kind := trafficRtp
+		if isRtx {
+			kind = trafficRtx
+		}
+		c.t.sendRtp(c, pkt, kind, now)
+	})
+	c.mu.Unlock()
+	if c.traceTypes.Load()&(1<<2) != 0 {
+		c.emitTrace("nack", map[string]any{"ssrc": nack.MediaSSRC})
+	}
+}
+
+func (c *Consumer) receiveKeyFrameRequest(fir bool, now int64) {
+	if c.closed.Load() {
+		return
+	}
+	c.mu.Lock()
+	c.send.ReceiveKeyFrameRequest(fir)
+	idx := c.encodingIdx
+	c.mu.Unlock()
+	if tt := c.traceTypes.Load(); (fir && tt&(1<<4) != 0) || (!fir && tt&(1<<3) != 0) {
+		typ := "pli"
+		if fir {
+			typ = "fir"
+		}
+		c.emitTrace(typ, map[string]any{"ssrc": c.ssrc})
+	}
+	if c.active() {
+		c.producer.requestKeyFrame(idx, now)
+	}
+}
+
+func (c *Consumer) receiveReceiverReport(rr *rtcp.ReceptionReport, now int64) {
+	if c.closed.Load() || rr.SSRC != c.ssrc {
+		return
+	}
+	c.mu.Lock()
+	c.send.ReceiveReceiverReport(rr, now)
+	c.mu.Unlock()
+	c.maybeEmitScore()
+}
+
+func (c *Consumer) sendSenderReport(now int64) {
+	if c.closed.Load() {
+		return
+	}
+	var sr rtcp.SenderReport
+	c.mu.Lock()
+	ok := c.send.SenderReport(now, time.Now(), &sr)
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	pkts := []rtcp.Packet{&sr}
+	if c.cname != "" {
+		pkts = append(pkts, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
+			Source: c.ssrc,
+			Items:  []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: c.cname}},
+		}}})
+	}
+	c.t.sendRtcpPackets(pkts, now)
+}
+
+func (c *Consumer) scoreObject() map[string]any {
+	producerScores := []int{}
+	producerScore := 0
+	for i, s := range c.producer.scores() {
+		sc, _ := s["score"].(uint8)
+		producerScores = append(producerScores, int(sc))
+		if i == c.encodingIdx || (len(c.producer.streams) == 1) {
+			producerScore = int(sc)
+		}
+	}
+	return map[string]any{
+		"score":          int(c.send.Score()),
+		"producerScore":  producerScore,
+		"producerScores": producerScores,
+	}
+}
+
+func (c *Consumer) maybeEmitScore() {
+	sc := int(c.send.Score())
+	c.mu.Lock()
+	changed := sc != c.lastScore
+	c.lastScore = sc
+	c.mu.Unlock()
+	if changed {
+		c.w.EmitJSON(c.id, "score", c.scoreObject())
+	}
+}
+
+func (c *Consumer) producerScoreChanged([]map[string]any) {
+	if c.closed.Load() {
+		return
+	}
+	c.w.EmitJSON(c.id, "score", c.scoreObject())
+}
+
+func (c *Consumer) requireSync() {
+	c.mu.Lock()
+	c.syncRequired = true
+	c.mu.Unlock()
+}
+
+func (c *Consumer) producerPaused() {
+	if c.closed.Load() || c.producerPause.Swap(true) {
+		return
+	}
+	c.w.Emit(c.id, "producerpause", nil, false)
+}
+
+func (c *Consumer) producerResumed() {
+	if c.closed.Load() || !c.producerPause.Swap(false) {
+		return
+	}
+	c.requireSync()
+	c.w.Emit(c.id, "producerresume", nil, false)
+}
+
+func (c *Consumer) producerClosed() {
+	if c.closed.Load() {
+		return
+	}
+	c.close(true)
+}
+
+// close removes the consumer; fromProducer emits producerclose.
+func (c *Consumer) close(fromProducer bool) {
+	if c.closed.Swap(true) {
+		return
+	}
+	t := c.t
+	t.mu.Lock()
+	delete(t.consumers, c.id)
+	t.mu.Unlock()
+	t.consumersMu.Lock()
+	if t.consumersBySsrc[c.ssrc] == c {
+		delete(t.consumersBySsrc, c.ssrc)
+	}
+	if c.rtxSsrc != 0 && t.consumersBySsrc[c.rtxSsrc] == c {
+		delete(t.consumersBySsrc, c.rtxSsrc)
+	}
+	t.consumersMu.Unlock()
+	if !fromProducer {
+		c.producer.removeConsumer(c)
+	}
+	t.router.removeConsumer(c.producer, c)
+	c.w.unregister(c.id)
+	if fromProducer {
+		c.w.Emit(c.id, "producerclose", nil, false)
+	}
+}
+
+func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
+	switch method {
+	case "consumer.dump":
+		return c.dump(), nil
+	case "consumer.getStats":
+		out := []any{c.send.Stats(nowMs())}
+		c.producer.recvMu.Lock()
+		if c.encodingIdx < len(c.producer.streams) {
+			if s := c.producer.streams[c.encodingIdx]; s.recv != nil {
+				out = append(out, s.recv.Stats(nowMs()))
+			}
+		}
+		c.producer.recvMu.Unlock()
+		return out, nil
+	case "consumer.pause":
+		c.paused.Store(true)
+		return nil, nil
+	case "consumer.resume":
+		if c.paused.Swap(false) {
+			c.requireSync()
+			if c.active() {
+				c.producer.requestKeyFrame(c.encodingIdx, nowMs())
+			}
+		}
+		return nil, nil
+	case "consumer.setPreferredLayers":
+		if c.typ != "simulcast" && c.typ != "svc" {
+			return nil, nil
+		}
+		var req struct {
+			SpatialLayer  int  `json:"spatialLayer"`
+			TemporalLayer *int `json:"temporalLayer"`
+		}
+		if err := json.Unmarshal(data, &req); err != nil {
+			return nil, TypeErrorf("invalid preferredLayers")
+		}
+		c.preferredLayer.Store(int32(req.SpatialLayer))
+		c.mu.Lock()
+		idx := c.targetEncoding()
+		switched := idx != c.encodingIdx
+		if switched {
+			c.encodingIdx = idx
+			c.syncRequired = true
+		}
+		c.mu.Unlock()
+		if switched {
+			c.producer.requestKeyFrame(idx, nowMs())
+			c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": idx, "temporalLayer": 0})
+		}
+		return c.preferredLayers(), nil
+	case "consumer.setPriority":
+		var req struct {
+			Priority float64 `json:"priority"`
+		}
+		if err := json.Unmarshal(data, &req); err != nil || req.Priority < 1 {
+			return nil, TypeErrorf("invalid priority")
+		}
+		c.priority.Store(int32(req.Priority))
+		return map[string]any{"priority": c.priority.Load()}, nil
+	case "consumer.requestKeyFrame":
+		if c.active() {
+			c.producer.requestKeyFrame(c.encodingIdx, nowMs())
+		}
+		return nil, nil
+	case "consumer.enableTraceEvent":
+		var req struct {
+			Types []string `json:"types"`
+		}
+		_ = json.Unmarshal(data, &req)
+		c.traceTypes.Store(parseTraceTypes(req.Types, consumerTraceTypes))
+		return nil, nil
+	}
+	return nil, Errorf("unknown method '%s'", method)
+}
+
+func (c *Consumer) dump() any {
+	return map[string]any{
+		"id":                         c.id,
+		"producerId":                 c.producer.id,
+		"kind":                       c.kind,
+		"type":                       c.typ,
+		"rtpParameters":              c.rtpParameters,
+		"consumableRtpEncodings":     c.producer.consumable.Encodings,
+		"supportedCodecPayloadTypes": c.supportedPTs(),
+		"traceEventTypes":            traceTypeNames(c.traceTypes.Load(), consumerTraceTypes),
+		"paused":                     c.paused.Load(),
+		"producerPaused":             c.producerPause.Load(),
+		"priority":                   c.priority.Load(),
+	}
+}
+
+func (c *Consumer) supportedPTs() []int {
+	out := []int{}
+	for pt, ok := range c.ptAllowed {
+		if ok {
+			out = append(out, pt)
+		}
+	}
+	return out
+}
+
+func (c *Consumer) emitTrace(typ string, info map[string]any) {
+	c.w.EmitJSON(c.id, "trace", map[string]any{
+		"type": typ, "timestamp": nowMs(), "direction": "out", "info": info,
+	})
+}

@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"encoding/json"
+)
+
+// directLink is the network half of a DirectTransport: the Node process.
+// Producers get packets through producer.send(), consumers hand theirs to
+// JavaScript as binary 'rtp' events.
+type directLink struct {
+	t              *Transport
+	maxMessageSize int
+}
+
+func (r *Router) createDirectTransport(data []byte) (any, error) {
+	var req struct {
+		TransportID    string  `json:"transportId"`
+		MaxMessageSize float64 `json:"maxMessageSize"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	if req.MaxMessageSize == 0 {
+		req.MaxMessageSize = 262144
+	}
+	t := newTransport(r, req.TransportID, "direct")
+	l := &directLink{t: t, maxMessageSize: int(req.MaxMessageSize)}
+	t.link = l
+	if err := t.register(); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (l *directLink) sendRtp(c *Consumer, b []byte) bool {
+	// The event payload is copied by the shim before this returns.
+	l.t.w.Emit(c.id, "rtp", b, true)
+	return true
+}
+
+func (l *directLink) sendRtcp(b []byte) bool {
+	l.t.w.Emit(l.t.id, "rtcp", b, true)
+	return true
+}
+
+func (l *directLink) connected() bool { return true }
+
+func (l *directLink) handleRequest(method string, data []byte) (any, bool, error) {
+	switch method {
+	case "transport.connect":
+		return nil, true, nil
+	case "transport.sendRtcp":
+		l.t.ReceiveRtcp(data, nowMs())
+		return nil, true, nil
+	case "transport.setMaxIncomingBitrate", "transport.setMaxOutgoingBitrate", "transport.setMinOutgoingBitrate":
+		return nil, true, UnsupportedErrorf("%s() not implemented in DirectTransport", method[len("transport."):])
+	}
+	return nil, false, nil
+}
+
+func (l *directLink) fillDump(m map[string]any) {
+	m["maxMessageSize"] = l.maxMessageSize
+}
+
+func (l *directLink) fillStats(m map[string]any) {
+	m["type"] = "direct-transport"
+}
+
+func (l *directLink) close() {}

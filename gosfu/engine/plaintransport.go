@@ -1,0 +1,580 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+
+	"github.com/gosfu/gosfu/gosfu/netio"
+)
+
+// srtpSuites maps mediasoup's SRTP crypto suite names to pion profiles.
+var srtpSuites = map[string]srtp.ProtectionProfile{
+	"AEAD_AES_256_GCM":        srtp.ProtectionProfileAeadAes256Gcm,
+	"AEAD_AES_128_GCM":        srtp.ProtectionProfileAeadAes128Gcm,
+	"AES_CM_128_HMAC_SHA1_80": srtp.ProtectionProfileAes128CmHmacSha1_80,
+	"AES_CM_128_HMAC_SHA1_32": srtp.ProtectionProfileAes128CmHmacSha1_32,
+}
+
+// srtpReplayWindow is the replay protection window mediasoup uses.
+const srtpReplayWindow = 1024
+
+// SrtpParameters is mediasoup's SrtpParameters.
+type SrtpParameters struct {
+	CryptoSuite string `json:"cryptoSuite"`
+	KeyBase64   string `json:"keyBase64"`
+}
+
+func srtpMasterLength(profile srtp.ProtectionProfile) int {
+	k, _ := profile.KeyLen()
+	s, _ := profile.SaltLen()
+	return k + s
+}
+
+func newSrtpKey(suite string) (SrtpParameters, []byte) {
+	key := make([]byte, srtpMasterLength(srtpSuites[suite]))
+	_, _ = rand.Read(key)
+	return SrtpParameters{CryptoSuite: suite, KeyBase64: base64.StdEncoding.EncodeToString(key)}, key
+}
+
+func newSrtpContext(suite string, master []byte, inbound bool) (*srtp.Context, error) {
+	profile := srtpSuites[suite]
+	kl, err := profile.KeyLen()
+	if err != nil {
+		return nil, err
+	}
+	var opts []srtp.ContextOption
+	if inbound {
+		opts = append(opts, srtp.SRTPReplayProtection(srtpReplayWindow), srtp.SRTCPReplayProtection(srtpReplayWindow))
+	}
+	return srtp.CreateContext(master[:kl], master[kl:], profile, opts...)
+}
+
+// plainLink is the network half of a PlainTransport: one UDP socket (two
+// without rtcp-mux), optional SRTP with keys exchanged out of band.
+type plainLink struct {
+	t        *Transport
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn
+	rtcpMux  bool
+	comedia  bool
+
+	localTuple     netio.Tuple
+	localRtcpTuple netio.Tuple
+	remote         atomic.Pointer[netip.AddrPort]
+	remoteRtcp     atomic.Pointer[netip.AddrPort]
+	connectCalled  atomic.Bool
+
+	enableSrtp bool
+	stateMu    sync.Mutex // guards the SRTP setup below during connect
+	srtpSuite  string
+	localSrtp  SrtpParameters
+	localKey   []byte
+	// srtpReady is set once both contexts exist; the packet paths read the
+	// contexts only after seeing it.
+	srtpReady   atomic.Bool
+	srtpSend    *srtp.Context // guarded by sendMu
+	srtpRecvRtp *srtp.Context // used only by the RTP socket goroutine
+	srtpRecvRtc *srtp.Context // used only by the goroutine reading RTCP
+
+	sctpParameters map[string]any
+
+	sendMu  sync.Mutex
+	sendBuf []byte
+
+	droppedUnknownTuple atomic.Uint64
+	droppedSrtp         atomic.Uint64
+}
+
+func (r *Router) createPlainTransport(data []byte) (any, error) {
+	var req struct {
+		TransportID        string             `json:"transportId"`
+		ListenInfo         *netio.ListenInfo  `json:"listenInfo"`
+		RtcpListenInfo     *netio.ListenInfo  `json:"rtcpListenInfo"`
+		RtcpMux            *bool              `json:"rtcpMux"`
+		Comedia            bool               `json:"comedia"`
+		EnableSctp         bool               `json:"enableSctp"`
+		NumSctpStreams     map[string]float64 `json:"numSctpStreams"`
+		MaxSctpMessageSize float64            `json:"maxSctpMessageSize"`
+		SctpSendBufferSize float64            `json:"sctpSendBufferSize"`
+		EnableSrtp         bool               `json:"enableSrtp"`
+		SrtpCryptoSuite    string             `json:"srtpCryptoSuite"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	if req.ListenInfo == nil {
+		return nil, TypeErrorf("missing listenInfo")
+	}
+	if req.ListenInfo.Protocol != "" && req.ListenInfo.Protocol != "udp" {
+		return nil, TypeErrorf("unsupported listen protocol")
+	}
+	if req.RtcpListenInfo != nil && req.RtcpListenInfo.Protocol != "" && req.RtcpListenInfo.Protocol != "udp" {
+		return nil, TypeErrorf("unsupported RTCP listen protocol")
+	}
+	rtcpMux := req.RtcpMux == nil || *req.RtcpMux
+	l := &plainLink{rtcpMux: rtcpMux, comedia: req.Comedia, enableSrtp: req.EnableSrtp, sendBuf: make([]byte, 1600)}
+	if req.EnableSrtp {
+		if req.SrtpCryptoSuite == "" {
+			return nil, TypeErrorf("missing srtpCryptoSuite")
+		}
+		if _, ok := srtpSuites[req.SrtpCryptoSuite]; !ok {
+			return nil, TypeErrorf("invalid/unsupported srtpCryptoSuite")
+		}
+		l.srtpSuite = req.SrtpCryptoSuite
+		l.localSrtp, l.localKey = newSrtpKey(l.srtpSuite)
+	}
+	s := r.w.Settings
+	conn, err := netio.ListenUDP(*req.ListenInfo, s.RtcMinPort, s.RtcMaxPort)
+	if err != nil {
+		return nil, listenError(err)
+	}
+	l.conn = conn
+	l.localTuple = netio.LocalTuple(conn.LocalAddr().(*net.UDPAddr).AddrPort(), req.ListenInfo.AnnouncedAddress, "udp")
+	if !rtcpMux {
+		info := *req.ListenInfo
+		info.Port = 0
+		if req.RtcpListenInfo != nil {
+			info = *req.RtcpListenInfo
+		}
+		rc, err := netio.ListenUDP(info, s.RtcMinPort, s.RtcMaxPort)
+		if err != nil {
+			conn.Close()
+			return nil, listenError(err)
+		}
+		l.rtcpConn = rc
+		l.localRtcpTuple = netio.LocalTuple(rc.LocalAddr().(*net.UDPAddr).AddrPort(), info.AnnouncedAddress, "udp")
+	}
+	if req.EnableSctp {
+		l.sctpParameters = sctpParameters(req.NumSctpStreams, req.MaxSctpMessageSize, req.SctpSendBufferSize)
+	}
+	t := newTransport(r, req.TransportID, "plain")
+	l.t = t
+	t.link = l
+	if err := t.register(); err != nil {
+		l.close()
+		return nil, err
+	}
+	t.wg.Add(1)
+	r.w.Go(func() {
+		defer t.wg.Done()
+		l.readLoop(l.conn, true)
+	})
+	if l.rtcpConn != nil {
+		t.wg.Add(1)
+		r.w.Go(func() {
+			defer t.wg.Done()
+			l.readLoop(l.rtcpConn, false)
+		})
+	}
+	return l.info(), nil
+}
+
+// sctpParameters reports the SCTP options; the association itself comes
+// with DataChannel support.
+func sctpParameters(streams map[string]float64, maxMsg, sendBuf float64) map[string]any {
+	os, mis := 1024.0, 1024.0
+	if v, ok := streams["OS"]; ok {
+		os = v
+	}
+	if v, ok := streams["MIS"]; ok {
+		mis = v
+	}
+	if maxMsg == 0 {
+		maxMsg = 262144
+	}
+	if sendBuf == 0 {
+		sendBuf = 262144
+	}
+	return map[string]any{
+		"port": 5000, "OS": os, "MIS": mis, "maxMessageSize": maxMsg,
+		"sendBufferSize": sendBuf, "sctpBufferedAmount": 0, "isDataChannel": false,
+	}
+}
+
+func listenError(err error) error {
+	if errors.Is(err, netio.ErrNoPort) {
+		return Errorf("%s", err.Error())
+	}
+	return Errorf("%s", err.Error())
+}
+
+func (l *plainLink) tuple() netio.Tuple {
+	if r := l.remote.Load(); r != nil {
+		return l.localTuple.WithRemote(*r)
+	}
+	return l.localTuple
+}
+
+func (l *plainLink) rtcpTuple() (netio.Tuple, bool) {
+	if l.rtcpMux {
+		return netio.Tuple{}, false
+	}
+	if r := l.remoteRtcp.Load(); r != nil {
+		return l.localRtcpTuple.WithRemote(*r), true
+	}
+	return l.localRtcpTuple, true
+}
+
+func (l *plainLink) info() map[string]any {
+	m := map[string]any{"tuple": l.tuple(), "rtcpMux": l.rtcpMux, "comedia": l.comedia}
+	if rt, ok := l.rtcpTuple(); ok {
+		m["rtcpTuple"] = rt
+	}
+	if l.enableSrtp {
+		l.stateMu.Lock()
+		m["srtpParameters"] = l.localSrtp
+		l.stateMu.Unlock()
+	}
+	if l.sctpParameters != nil {
+		m["sctpParameters"] = l.sctpParameters
+		m["sctpState"] = "new"
+	}
+	return m
+}
+
+func (l *plainLink) connected() bool {
+	if l.remote.Load() == nil {
+		return false
+	}
+	return !l.enableSrtp || l.srtpReady.Load()
+}
+
+func (l *plainLink) handleRequest(method string, data []byte) (any, bool, error) {
+	if method != "transport.connect" {
+		return nil, false, nil
+	}
+	out, err := l.connect(data)
+	return out, true, err
+}
+
+func (l *plainLink) connect(data []byte) (any, error) {
+	var req struct {
+		IP             *string         `json:"ip"`
+		Port           *float64        `json:"port"`
+		RtcpPort       *float64        `json:"rtcpPort"`
+		SrtpParameters *SrtpParameters `json:"srtpParameters"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	if l.connectCalled.Load() {
+		return nil, Errorf("connect() already called")
+	}
+	if !l.enableSrtp && req.SrtpParameters != nil {
+		return nil, TypeErrorf("invalid srtpParameters (SRTP not enabled)")
+	}
+	var sendCtx, recvRtp, recvRtcp *srtp.Context
+	if l.enableSrtp {
+		if req.SrtpParameters == nil {
+			return nil, TypeErrorf("missing srtpParameters (SRTP enabled)")
+		}
+		suite := req.SrtpParameters.CryptoSuite
+		if _, ok := srtpSuites[suite]; !ok {
+			return nil, TypeErrorf("invalid/unsupported srtpParameters.cryptoSuite")
+		}
+		l.stateMu.Lock()
+		if suite != l.srtpSuite {
+			l.srtpSuite = suite
+			l.localSrtp, l.localKey = newSrtpKey(suite)
+		}
+		localKey := l.localKey
+		l.stateMu.Unlock()
+		remoteKey, err := base64.StdEncoding.DecodeString(req.SrtpParameters.KeyBase64)
+		if err != nil || len(remoteKey) != srtpMasterLength(srtpSuites[suite]) {
+			return nil, TypeErrorf("invalid decoded SRTP key length")
+		}
+		if sendCtx, err = newSrtpContext(suite, localKey, false); err != nil {
+			return nil, Errorf("error creating SRTP sending session: %v", err)
+		}
+		if recvRtp, err = newSrtpContext(suite, remoteKey, true); err != nil {
+			return nil, Errorf("error creating SRTP receiving session: %v", err)
+		}
+		if recvRtcp, err = newSrtpContext(suite, remoteKey, true); err != nil {
+			return nil, Errorf("error creating SRTP receiving session: %v", err)
+		}
+	}
+	var remote, remoteRtcp *netip.AddrPort
+	if !l.comedia {
+		if req.IP == nil {
+			return nil, TypeErrorf("missing ip")
+		}
+		if req.Port == nil {
+			return nil, TypeErrorf("missing port")
+		}
+		ip, err := netip.ParseAddr(*req.IP)
+		if err != nil {
+			return nil, Errorf("invalid IP '%s'", *req.IP)
+		}
+		if l.rtcpMux && req.RtcpPort != nil {
+			return nil, TypeErrorf("cannot set rtcpPort with rtcpMux enabled")
+		}
+		if !l.rtcpMux && req.RtcpPort == nil {
+			return nil, TypeErrorf("missing rtcpPort (required with rtcpMux disabled)")
+		}
+		ap := netip.AddrPortFrom(ip, uint16(*req.Port))
+		remote = &ap
+		if !l.rtcpMux {
+			rp := netip.AddrPortFrom(ip, uint16(*req.RtcpPort))
+			remoteRtcp = &rp
+		}
+	}
+	if l.connectCalled.Swap(true) {
+		return nil, Errorf("connect() already called")
+	}
+	if l.enableSrtp {
+		l.sendMu.Lock()
+		l.srtpSend = sendCtx
+		l.sendMu.Unlock()
+		// The readers pick these up after seeing srtpReady.
+		l.srtpRecvRtp = recvRtp
+		l.srtpRecvRtc = recvRtcp
+		l.srtpReady.Store(true)
+	}
+	if remote != nil {
+		l.remote.Store(remote)
+	}
+	if remoteRtcp != nil {
+		l.remoteRtcp.Store(remoteRtcp)
+	}
+	if l.connected() {
+		l.t.remoteConnected()
+	}
+	out := map[string]any{"tuple": l.tuple()}
+	if rt, ok := l.rtcpTuple(); ok {
+		out["rtcpTuple"] = rt
+	}
+	if l.enableSrtp {
+		l.stateMu.Lock()
+		out["srtpParameters"] = l.localSrtp
+		l.stateMu.Unlock()
+	}
+	return out, nil
+}
+
+func isRtcp(b []byte) bool {
+	return len(b) >= 4 && b[0]>>6 == 2 && b[1] >= 192 && b[1] <= 223
+}
+
+func isRtp(b []byte) bool {
+	return len(b) >= 12 && b[0]>>6 == 2 && !(b[1] >= 192 && b[1] <= 223)
+}
+
+// readLoop reads one socket until it is closed. It is the packet path of
+// the transport: decrypt, demultiplex and forward without leaving this
+// goroutine.
+func (l *plainLink) readLoop(conn *net.UDPConn, rtpSocket bool) {
+	buf := make([]byte, 65536)
+	var hdr rtp.Header
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		b := buf[:n]
+		now := nowMs()
+		switch {
+		case isRtcp(b):
+			l.receiveRtcp(b, from, rtpSocket, now)
+		case rtpSocket && isRtp(b):
+			l.receiveRtp(b, from, &hdr, now)
+		default:
+			l.t.listener.dropped.Add(1)
+		}
+	}
+}
+
+func (l *plainLink) receiveRtp(b []byte, from netip.AddrPort, hdr *rtp.Header, now int64) {
+	if l.enableSrtp {
+		if !l.srtpReady.Load() {
+			l.droppedSrtp.Add(1)
+			return
+		}
+		if !l.checkTuple(from, false) {
+			return
+		}
+		out, err := l.srtpRecvRtp.DecryptRTP(b[:0], b, nil)
+		if err != nil {
+			l.droppedSrtp.Add(1)
+			return
+		}
+		b = out
+		if !l.learnTuple(from, false) {
+			return
+		}
+	} else if !l.learnTuple(from, false) {
+		return
+	}
+	l.t.ReceiveRtp(b, hdr, now)
+}
+
+func (l *plainLink) receiveRtcp(b []byte, from netip.AddrPort, rtpSocket bool, now int64) {
+	rtcpPath := !rtpSocket
+	if l.enableSrtp {
+		if !l.srtpReady.Load() {
+			l.droppedSrtp.Add(1)
+			return
+		}
+		if !l.checkTuple(from, rtcpPath) {
+			return
+		}
+		// RTCP on the RTP socket (rtcp-mux) shares that goroutine; without
+		// mux the RTCP socket has its own context.
+		ctx := l.srtpRecvRtc
+		if rtpSocket {
+			ctx = l.srtpRecvRtp
+		}
+		out, err := ctx.DecryptRTCP(b[:0], b, nil)
+		if err != nil {
+			l.droppedSrtp.Add(1)
+			return
+		}
+		b = out
+	}
+	if !l.learnTuple(from, rtcpPath) {
+		return
+	}
+	l.t.ReceiveRtcp(b, now)
+}
+
+// checkTuple drops packets from anyone but the known remote; while the
+// remote is still unknown under comedia, anyone may try.
+func (l *plainLink) checkTuple(from netip.AddrPort, rtcpPath bool) bool {
+	p := l.remote.Load()
+	if rtcpPath {
+		p = l.remoteRtcp.Load()
+	}
+	if p == nil {
+		if l.comedia {
+			return true
+		}
+		l.droppedUnknownTuple.Add(1)
+		return false
+	}
+	if *p != from {
+		l.droppedUnknownTuple.Add(1)
+		return false
+	}
+	return true
+}
+
+// learnTuple accepts a packet from from, learning it as the remote tuple
+// under comedia.
+func (l *plainLink) learnTuple(from netip.AddrPort, rtcpPath bool) bool {
+	ptr := &l.remote
+	if rtcpPath {
+		ptr = &l.remoteRtcp
+	}
+	if p := ptr.Load(); p != nil {
+		if *p != from {
+			l.droppedUnknownTuple.Add(1)
+			return false
+		}
+		return true
+	}
+	if !l.comedia {
+		l.droppedUnknownTuple.Add(1)
+		return false
+	}
+	f := from
+	if !ptr.CompareAndSwap(nil, &f) {
+		return *ptr.Load() == from
+	}
+	if rtcpPath {
+		rt, _ := l.rtcpTuple()
+		l.t.w.EmitJSON(l.t.id, "rtcptuple", map[string]any{"rtcpTuple": rt})
+	} else {
+		l.t.w.EmitJSON(l.t.id, "tuple", map[string]any{"tuple": l.tuple()})
+		// Consumers waiting for a remote may start now.
+		l.t.remoteConnected()
+	}
+	return true
+}
+
+func (l *plainLink) sendRtp(_ *Consumer, b []byte) bool {
+	dst := l.remote.Load()
+	if dst == nil {
+		return false
+	}
+	return l.send(l.conn, b, *dst, false)
+}
+
+func (l *plainLink) sendRtcp(b []byte) bool {
+	if l.rtcpMux {
+		dst := l.remote.Load()
+		if dst == nil {
+			return false
+		}
+		return l.send(l.conn, b, *dst, true)
+	}
+	dst := l.remoteRtcp.Load()
+	if dst == nil {
+		return false
+	}
+	return l.send(l.rtcpConn, b, *dst, true)
+}
+
+func (l *plainLink) send(conn *net.UDPConn, b []byte, dst netip.AddrPort, rtcpPacket bool) bool {
+	l.sendMu.Lock()
+	defer l.sendMu.Unlock()
+	out := b
+	if l.enableSrtp {
+		if l.srtpSend == nil {
+			return false
+		}
+		var err error
+		if rtcpPacket {
+			out, err = l.srtpSend.EncryptRTCP(l.sendBuf[:0], b, nil)
+		} else {
+			out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, nil)
+		}
+		if err != nil {
+			return false
+		}
+		if cap(out) > cap(l.sendBuf) {
+			l.sendBuf = out[:cap(out)]
+		}
+	}
+	_, err := conn.WriteToUDPAddrPort(out, dst)
+	return err == nil
+}
+
+func (l *plainLink) fillDump(m map[string]any) {
+	for k, v := range l.info() {
+		m[k] = v
+	}
+}
+
+func (l *plainLink) fillStats(m map[string]any) {
+	m["type"] = "plain-rtp-transport"
+	m["rtcpMux"] = l.rtcpMux
+	m["comedia"] = l.comedia
+	m["tuple"] = l.tuple()
+	if rt, ok := l.rtcpTuple(); ok {
+		m["rtcpTuple"] = rt
+	}
+	if l.sctpParameters != nil {
+		m["sctpState"] = "new"
+	}
+}
+
+func (l *plainLink) close() {
+	if l.conn != nil {
+		l.conn.Close()
+	}
+	if l.rtcpConn != nil {
+		l.rtcpConn.Close()
+	}
+}

@@ -1,0 +1,613 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/gosfu/gosfu/gosfu/logger"
+	"github.com/gosfu/gosfu/gosfu/ratecalc"
+)
+
+// absoluteMaxBitrate and absoluteMinOutgoingBitrate bound the bitrate
+// setters as in mediasoup.
+const (
+	absoluteMaxBitrate         = math.MaxInt64 - 1
+	absoluteMinOutgoingBitrate = 30000
+)
+
+// link is the network half of a transport: where its packets come from and
+// go to (UDP sockets for a PlainTransport, the Node process for a
+// DirectTransport).
+type link interface {
+	// sendRtp and sendRtcp send one packet to the remote peer; b may be
+	// reused by the caller after the call. c is the sending consumer.
+	sendRtp(c *Consumer, b []byte) bool
+	sendRtcp(b []byte) bool
+	// connected reports whether packets can flow (remote known, keys set).
+	connected() bool
+	handleRequest(method string, data []byte) (any, bool, error)
+	fillDump(m map[string]any)
+	fillStats(m map[string]any)
+	close()
+}
+
+// Transport is the part every transport kind shares: its producers and
+// consumers, demultiplexing, RTCP and counters.
+type Transport struct {
+	id     string
+	typ    string // plain, direct, webrtc, pipe
+	router *Router
+	w      *Worker
+	log    *logger.Named
+	link   link
+
+	mu                sync.Mutex
+	closed            bool
+	producers         map[string]*Producer
+	consumers         map[string]*Consumer
+	cnameForProducers string
+	nextMid           uint32
+
+	listener rtpListener
+	// consumersBySsrc routes RTCP feedback (NACK, PLI, FIR, RR) from the
+	// remote peer to the consumer that sends that SSRC.
+	consumersMu     sync.RWMutex
+	consumersBySsrc map[uint32]*Consumer
+
+	maxIncomingBitrate atomic.Int64
+	maxOutgoingBitrate atomic.Int64
+	minOutgoingBitrate atomic.Int64
+	traceTypes         atomic.Uint32
+
+	recvStats trafficStats
+	sendStats trafficStats
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// trafficStats counts one direction of a transport's traffic. The mutex is
+// per transport and per direction: no two transports share it.
+type trafficStats struct {
+	mu        sync.Mutex
+	bytes     uint64
+	rtpBytes  uint64
+	rtxBytes  uint64
+	probation uint64
+	rate      *ratecalc.Calculator
+	rtpRate   *ratecalc.Calculator
+	rtxRate   *ratecalc.Calculator
+	probRate  *ratecalc.Calculator
+}
+
+func newTrafficStats() trafficStats {
+	return trafficStats{
+		rate:     ratecalc.New(),
+		rtpRate:  ratecalc.New(),
+		rtxRate:  ratecalc.New(),
+		probRate: ratecalc.New(),
+	}
+}
+
+// packet kinds for trafficStats.add.
+const (
+	trafficOther = iota
+	trafficRtp
+	trafficRtx
+	trafficProbation
+)
+
+func (s *trafficStats) add(n int, kind int, nowMs int64) {
+	s.mu.Lock()
+	s.bytes += uint64(n)
+	s.rate.Update(n, nowMs)
+	switch kind {
+	case trafficRtp:
+		s.rtpBytes += uint64(n)
+		s.rtpRate.Update(n, nowMs)
+	case trafficRtx:
+		s.rtxBytes += uint64(n)
+		s.rtxRate.Update(n, nowMs)
+	case trafficProbation:
+		s.probation += uint64(n)
+		s.probRate.Update(n, nowMs)
+	}
+	s.mu.Unlock()
+}
+
+// nowMs is the engine's monotonic-enough clock for stats and timers.
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+func newTransport(r *Router, id, typ string) *Transport {
+	return &Transport{
+		id:              id,
+		typ:             typ,
+		router:          r,
+		w:               r.w,
+		log:             r.w.log.Named("Transport"),
+		producers:       map[string]*Producer{},
+		consumers:       map[string]*Consumer{},
+		listener:        newRtpListener(),
+		consumersBySsrc: map[uint32]*Consumer{},
+		recvStats:       newTrafficStats(),
+		sendStats:       newTrafficStats(),
+		stop:            make(chan struct{}),
+	}
+}
+
+// ID returns the transport id.
+func (t *Transport) ID() string { return t.id }
+
+// register adds a created transport to its router and starts its timers.
+func (t *Transport) register() error {
+	if err := t.w.register(t.id, t); err != nil {
+		return err
+	}
+	r := t.router
+	r.mu.Lock()
+	r.transportIDs[t.id] = struct{}{}
+	r.transports[t.id] = t
+	r.mu.Unlock()
+	t.wg.Add(1)
+	t.w.Go(func() {
+		defer t.wg.Done()
+		t.runTimers()
+	})
+	return nil
+}
+
+// Close closes the transport, its producers and consumers.
+func (t *Transport) Close() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	producers := make([]*Producer, 0, len(t.producers))
+	for _, p := range t.producers {
+		producers = append(producers, p)
+	}
+	consumers := make([]*Consumer, 0, len(t.consumers))
+	for _, c := range t.consumers {
+		consumers = append(consumers, c)
+	}
+	t.mu.Unlock()
+	close(t.stop)
+	for _, c := range consumers {
+		c.close(false)
+	}
+	for _, p := range producers {
+		p.close()
+	}
+	t.link.close()
+	t.wg.Wait()
+	t.w.unregister(t.id)
+	r := t.router
+	r.mu.Lock()
+	delete(r.transportIDs, t.id)
+	delete(r.transports, t.id)
+	r.mu.Unlock()
+}
+
+func (t *Transport) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+func (t *Transport) handleRequest(method string, data []byte) (any, error) {
+	if out, ok, err := t.link.handleRequest(method, data); ok {
+		return out, err
+	}
+	switch method {
+	case "transport.dump":
+		return t.dump(), nil
+	case "transport.getStats":
+		return []any{t.stats()}, nil
+	case "transport.setMaxIncomingBitrate":
+		b, err := bitrateArg(data)
+		if err != nil {
+			return nil, err
+		}
+		if b > absoluteMaxBitrate {
+			return nil, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
+		}
+		t.maxIncomingBitrate.Store(b)
+		return nil, nil
+	case "transport.setMaxOutgoingBitrate":
+		b, err := bitrateArg(data)
+		if err != nil {
+			return nil, err
+		}
+		if b > absoluteMaxBitrate {
+			return nil, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
+		}
+		if b > 0 && b < absoluteMinOutgoingBitrate {
+			return nil, TypeErrorf("bitrate must be >= %d or 0 (unlimited)", absoluteMinOutgoingBitrate)
+		}
+		if minb := t.minOutgoingBitrate.Load(); b > 0 && b < minb {
+			return nil, TypeErrorf("bitrate must be >= current min outgoing bitrate (%d) or 0 (unlimited)", minb)
+		}
+		t.maxOutgoingBitrate.Store(b)
+		return nil, nil
+	case "transport.setMinOutgoingBitrate":
+		b, err := bitrateArg(data)
+		if err != nil {
+			return nil, err
+		}
+		if b > absoluteMaxBitrate {
+			return nil, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
+		}
+		if b > 0 && b < absoluteMinOutgoingBitrate {
+			return nil, TypeErrorf("bitrate must be >= %d or 0 (unlimited)", absoluteMinOutgoingBitrate)
+		}
+		if maxb := t.maxOutgoingBitrate.Load(); b > 0 && maxb > 0 && b > maxb {
+			return nil, TypeErrorf("bitrate must be <= current max outgoing bitrate (%d) or 0 (unlimited)", maxb)
+		}
+		t.minOutgoingBitrate.Store(b)
+		return nil, nil
+	case "transport.enableTraceEvent":
+		var req struct {
+			Types []string `json:"types"`
+		}
+		if err := json.Unmarshal(data, &req); err != nil {
+			return nil, TypeErrorf("invalid types")
+		}
+		t.traceTypes.Store(parseTraceTypes(req.Types, transportTraceTypes))
+		return nil, nil
+	case "transport.produce":
+		return t.produce(data)
+	case "transport.consume":
+		return t.consume(data)
+	case "transport.closeProducer":
+		var req struct {
+			ProducerID string `json:"producerId"`
+		}
+		_ = json.Unmarshal(data, &req)
+		t.mu.Lock()
+		p := t.producers[req.ProducerID]
+		t.mu.Unlock()
+		if p == nil {
+			return nil, &Error{Name: "NotFoundError", Message: "Producer not found [method:" + method + "]"}
+		}
+		p.close()
+		return nil, nil
+	case "transport.closeConsumer":
+		var req struct {
+			ConsumerID string `json:"consumerId"`
+		}
+		_ = json.Unmarshal(data, &req)
+		t.mu.Lock()
+		c := t.consumers[req.ConsumerID]
+		t.mu.Unlock()
+		if c == nil {
+			return nil, &Error{Name: "NotFoundError", Message: "Consumer not found [method:" + method + "]"}
+		}
+		c.close(false)
+		return nil, nil
+	}
+	return nil, Errorf("unknown method '%s'", method)
+}
+
+func bitrateArg(data []byte) (int64, error) {
+	var req struct {
+		Bitrate float64 `json:"bitrate"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return 0, TypeErrorf("missing bitrate")
+	}
+	if req.Bitrate < 0 {
+		return 0, TypeErrorf("bitrate must be a positive number or 0 (unlimited)")
+	}
+	if req.Bitrate >= absoluteMaxBitrate {
+		return math.MaxInt64, nil
+	}
+	return int64(req.Bitrate), nil
+}
+
+// Trace event types, as bit positions.
+var transportTraceTypes = []string{"probation", "bwe"}
+
+func parseTraceTypes(types []string, known []string) uint32 {
+	var mask uint32
+	for _, t := range types {
+		for i, k := range known {
+			if t == k {
+				mask |= 1 << i
+			}
+		}
+	}
+	return mask
+}
+
+func traceTypeNames(mask uint32, known []string) []string {
+	out := []string{}
+	for i, k := range known {
+		if mask&(1<<i) != 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (t *Transport) dump() map[string]any {
+	t.mu.Lock()
+	producerIDs := sortedKeys(t.producers)
+	consumerIDs := sortedKeys(t.consumers)
+	mapSsrcConsumer := []map[string]any{}
+	mapRtxSsrcConsumer := []map[string]any{}
+	for _, id := range consumerIDs {
+		c := t.consumers[id]
+		mapSsrcConsumer = append(mapSsrcConsumer, map[string]any{"key": c.ssrc, "value": id})
+		if c.rtxSsrc != 0 {
+			mapRtxSsrcConsumer = append(mapRtxSsrcConsumer, map[string]any{"key": c.rtxSsrc, "value": id})
+		}
+	}
+	t.mu.Unlock()
+	m := map[string]any{
+		"id":                      t.id,
+		"direct":                  t.typ == "direct",
+		"producerIds":             producerIDs,
+		"consumerIds":             consumerIDs,
+		"mapSsrcConsumerId":       mapSsrcConsumer,
+		"mapRtxSsrcConsumerId":    mapRtxSsrcConsumer,
+		"dataProducerIds":         []string{},
+		"dataConsumerIds":         []string{},
+		"recvRtpHeaderExtensions": map[string]any{},
+		"rtpListener":             t.listener.dump(),
+		"maxMessageSize":          262144,
+		"traceEventTypes":         traceTypeNames(t.traceTypes.Load(), transportTraceTypes),
+	}
+	t.link.fillDump(m)
+	return m
+}
+
+func (t *Transport) stats() map[string]any {
+	now := nowMs()
+	m := map[string]any{
+		"transportId": t.id,
+		"timestamp":   now,
+	}
+	t.recvStats.mu.Lock()
+	m["bytesReceived"] = t.recvStats.bytes
+	m["recvBitrate"] = t.recvStats.rate.Rate(now)
+	m["rtpBytesReceived"] = t.recvStats.rtpBytes
+	m["rtpRecvBitrate"] = t.recvStats.rtpRate.Rate(now)
+	m["rtxBytesReceived"] = t.recvStats.rtxBytes
+	m["rtxRecvBitrate"] = t.recvStats.rtxRate.Rate(now)
+	t.recvStats.mu.Unlock()
+	t.sendStats.mu.Lock()
+	m["bytesSent"] = t.sendStats.bytes
+	m["sendBitrate"] = t.sendStats.rate.Rate(now)
+	m["rtpBytesSent"] = t.sendStats.rtpBytes
+	m["rtpSendBitrate"] = t.sendStats.rtpRate.Rate(now)
+	m["rtxBytesSent"] = t.sendStats.rtxBytes
+	m["rtxSendBitrate"] = t.sendStats.rtxRate.Rate(now)
+	m["probationBytesSent"] = t.sendStats.probation
+	m["probationSendBitrate"] = t.sendStats.probRate.Rate(now)
+	t.sendStats.mu.Unlock()
+	if v := t.maxIncomingBitrate.Load(); v > 0 {
+		m["maxIncomingBitrate"] = v
+	}
+	if v := t.maxOutgoingBitrate.Load(); v > 0 {
+		m["maxOutgoingBitrate"] = v
+	}
+	if v := t.minOutgoingBitrate.Load(); v > 0 {
+		m["minOutgoingBitrate"] = v
+	}
+	t.link.fillStats(m)
+	return m
+}
+
+// randomCname returns 8 hex characters, as mediasoup takes the first 8
+// characters of a UUID.
+func randomCname() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (t *Transport) allocMid() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	mid := strconv.FormatUint(uint64(t.nextMid), 10)
+	t.nextMid++
+	if t.nextMid == 100000000 {
+		t.log.Error("consume() | reaching max MID value %d", t.nextMid)
+		t.nextMid = 0
+	}
+	return mid
+}
+
+// ReceiveRtp handles one RTP packet from the network (already decrypted).
+// hdr is the caller's reusable header; the packet is not retained.
+func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
+	n, err := hdr.Unmarshal(buf)
+	if err != nil || n > len(buf) {
+		t.listener.dropped.Add(1)
+		return
+	}
+	t.recvStats.add(len(buf), trafficRtp, now)
+	p := t.listener.find(hdr)
+	if p == nil {
+		t.listener.dropped.Add(1)
+		if t.log.Enabled(logger.LevelDebug, logger.TagRtp) {
+			t.log.DebugTag(logger.TagRtp, "no suitable Producer for received RTP packet [ssrc:%d, payloadType:%d]", hdr.SSRC, hdr.PayloadType)
+		}
+		return
+	}
+	p.receiveRtp(hdr, buf[n:], len(buf), now)
+}
+
+// ReceiveRtcp handles one (compound) RTCP packet from the network.
+func (t *Transport) ReceiveRtcp(buf []byte, now int64) {
+	t.recvStats.add(len(buf), trafficOther, now)
+	pkts, err := rtcp.Unmarshal(buf)
+	if err != nil {
+		t.listener.droppedRtcp.Add(1)
+		return
+	}
+	for _, pkt := range pkts {
+		switch p := pkt.(type) {
+		case *rtcp.SenderReport:
+			if prod := t.listener.findBySsrc(p.SSRC); prod != nil {
+				prod.receiveSenderReport(p, now)
+			}
+			for _, rr := range p.Reports {
+				if c := t.consumerBySsrc(rr.SSRC); c != nil {
+					c.receiveReceiverReport(&rr, now)
+				}
+			}
+		case *rtcp.ReceiverReport:
+			for _, rr := range p.Reports {
+				if c := t.consumerBySsrc(rr.SSRC); c != nil {
+					c.receiveReceiverReport(&rr, now)
+				}
+			}
+		case *rtcp.TransportLayerNack:
+			if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
+				c.receiveNack(p, now)
+			}
+		case *rtcp.PictureLossIndication:
+			if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
+				c.receiveKeyFrameRequest(false, now)
+			}
+		case *rtcp.FullIntraRequest:
+			for _, e := range p.FIR {
+				if c := t.consumerBySsrc(e.SSRC); c != nil {
+					c.receiveKeyFrameRequest(true, now)
+				}
+			}
+			if len(p.FIR) == 0 {
+				if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
+					c.receiveKeyFrameRequest(true, now)
+				}
+			}
+		}
+	}
+}
+
+func (t *Transport) consumerBySsrc(ssrc uint32) *Consumer {
+	t.consumersMu.RLock()
+	c := t.consumersBySsrc[ssrc]
+	t.consumersMu.RUnlock()
+	return c
+}
+
+// sendRtp sends an RTP packet of one of this transport's consumers.
+func (t *Transport) sendRtp(c *Consumer, b []byte, kind int, now int64) bool {
+	if !t.link.sendRtp(c, b) {
+		return false
+	}
+	t.sendStats.add(len(b), kind, now)
+	return true
+}
+
+// sendRtcp sends an RTCP packet to the remote peer.
+func (t *Transport) sendRtcp(b []byte, now int64) {
+	if t.link.sendRtcp(b) {
+		t.sendStats.add(len(b), trafficOther, now)
+	}
+}
+
+func (t *Transport) sendRtcpPackets(pkts []rtcp.Packet, now int64) {
+	if len(pkts) == 0 {
+		return
+	}
+	b, err := rtcp.Marshal(pkts)
+	if err != nil {
+		t.log.Warn("cannot marshal RTCP: %v", err)
+		return
+	}
+	t.sendRtcp(b, now)
+}
+
+// rtcpInterval is how often reports are sent; mediasoup sends video
+// reports about every second and audio ones every 5 s.
+const (
+	rtcpInterval = 1000 * time.Millisecond
+	nackInterval = 40 * time.Millisecond
+)
+
+// runTimers drives the periodic work of the transport: RTCP reports, NACK
+// generation and scores. One goroutine per transport.
+func (t *Transport) runTimers() {
+	rtcpTick := time.NewTicker(rtcpInterval)
+	nackTick := time.NewTicker(nackInterval)
+	defer rtcpTick.Stop()
+	defer nackTick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-nackTick.C:
+			if !t.link.connected() {
+				continue
+			}
+			now := nowMs()
+			for _, p := range t.producerList() {
+				p.sendNacks(now)
+				p.pollKeyFrames(now)
+			}
+		case <-rtcpTick.C:
+			if !t.link.connected() {
+				continue
+			}
+			now := nowMs()
+			for _, c := range t.consumerList() {
+				c.sendSenderReport(now)
+			}
+			for _, p := range t.producerList() {
+				p.sendReceiverReports(now)
+			}
+		}
+	}
+}
+
+func (t *Transport) producerList() []*Producer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*Producer, 0, len(t.producers))
+	for _, p := range t.producers {
+		out = append(out, p)
+	}
+	return out
+}
+
+func (t *Transport) consumerList() []*Consumer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*Consumer, 0, len(t.consumers))
+	for _, c := range t.consumers {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (t *Transport) emitTrace(typ string, info map[string]any) {
+	t.w.EmitJSON(t.id, "trace", map[string]any{
+		"type": typ, "timestamp": nowMs(), "direction": "out", "info": info,
+	})
+}
+
+// remoteConnected is called when the remote peer becomes known: consumers
+// that were waiting ask their producers for a key frame.
+func (t *Transport) remoteConnected() {
+	now := nowMs()
+	for _, c := range t.consumerList() {
+		if c.active() {
+			c.requireSync()
+			c.producer.requestKeyFrame(c.encodingIdx, now)
+		}
+	}
+}

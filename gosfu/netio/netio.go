@@ -1,0 +1,118 @@
+// Package netio opens the sockets transports listen on: UDP (and later TCP)
+// sockets bound within a port range, as mediasoup's listenInfo describes.
+package netio
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"syscall"
+)
+
+// ListenInfo is mediasoup's TransportListenInfo.
+type ListenInfo struct {
+	Protocol         string     `json:"protocol"`
+	IP               string     `json:"ip"`
+	AnnouncedAddress string     `json:"announcedAddress,omitempty"`
+	Port             int        `json:"port,omitempty"`
+	PortRange        *PortRange `json:"portRange,omitempty"`
+	Flags            *Flags     `json:"flags,omitempty"`
+	SendBufferSize   int        `json:"sendBufferSize,omitempty"`
+	RecvBufferSize   int        `json:"recvBufferSize,omitempty"`
+}
+
+// PortRange bounds the ports a socket may take.
+type PortRange struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// Flags are socket flags.
+type Flags struct {
+	IPv6Only     bool `json:"ipv6Only,omitempty"`
+	UDPReusePort bool `json:"udpReusePort,omitempty"`
+}
+
+// ErrNoPort is returned when every port of the range is taken.
+var ErrNoPort = errors.New("no more available ports")
+
+// ListenUDP binds a UDP socket on info.IP: on info.Port when set, else on a
+// random free port of info.PortRange, else of [minPort, maxPort].
+func ListenUDP(info ListenInfo, minPort, maxPort int) (*net.UDPConn, error) {
+	ip, err := netip.ParseAddr(info.IP)
+	if err != nil {
+		return nil, fmt.Errorf("invalid IP '%s'", info.IP)
+	}
+	network := "udp4"
+	if ip.Is6() {
+		network = "udp6"
+	}
+	if info.Port != 0 {
+		return bind(network, ip, info.Port, info)
+	}
+	lo, hi := minPort, maxPort
+	if info.PortRange != nil && (info.PortRange.Min != 0 || info.PortRange.Max != 0) {
+		lo, hi = info.PortRange.Min, info.PortRange.Max
+	}
+	if lo <= 0 || hi > 65535 || lo > hi {
+		return nil, fmt.Errorf("invalid port range [%d, %d]", lo, hi)
+	}
+	n := hi - lo + 1
+	// Start at a random port and walk the range once, as mediasoup's port
+	// manager picks randomly among the free ones.
+	start := rand.IntN(n)
+	for i := 0; i < n; i++ {
+		port := lo + (start+i)%n
+		conn, err := bind(network, ip, port, info)
+		if err == nil {
+			return conn, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w [ip:'%s', range:%d-%d]", ErrNoPort, info.IP, lo, hi)
+}
+
+func bind(network string, ip netip.Addr, port int, info ListenInfo) (*net.UDPConn, error) {
+	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+	if err != nil {
+		return nil, err
+	}
+	if info.SendBufferSize > 0 {
+		_ = conn.SetWriteBuffer(info.SendBufferSize)
+	}
+	if info.RecvBufferSize > 0 {
+		_ = conn.SetReadBuffer(info.RecvBufferSize)
+	}
+	return conn, nil
+}
+
+// Tuple is mediasoup's TransportTuple.
+type Tuple struct {
+	LocalIP      string `json:"localIp"`
+	LocalAddress string `json:"localAddress"`
+	LocalPort    int    `json:"localPort"`
+	RemoteIP     string `json:"remoteIp,omitempty"`
+	RemotePort   int    `json:"remotePort,omitempty"`
+	Protocol     string `json:"protocol"`
+}
+
+// LocalTuple describes a bound socket, announcing announced when given.
+func LocalTuple(local netip.AddrPort, announced, protocol string) Tuple {
+	addr := local.Addr().Unmap().String()
+	t := Tuple{LocalIP: addr, LocalAddress: addr, LocalPort: int(local.Port()), Protocol: protocol}
+	if announced != "" {
+		t.LocalIP, t.LocalAddress = announced, announced
+	}
+	return t
+}
+
+// WithRemote returns t with the remote address set.
+func (t Tuple) WithRemote(remote netip.AddrPort) Tuple {
+	t.RemoteIP = remote.Addr().Unmap().String()
+	t.RemotePort = int(remote.Port())
+	return t
+}
