@@ -18,7 +18,7 @@ function decode(payload) {
   return JSON.parse(payload);
 }
 
-function rethrow(error) {
+function rethrow(error, method) {
   if (error && error.code === 'GOSFU_ENGINE_ERROR') {
     let info;
     try {
@@ -26,7 +26,9 @@ function rethrow(error) {
     } catch (e) {
       info = { name: 'Error', message: error.message };
     }
-    throw errorFromEngine(info);
+    const engineError = errorFromEngine(info);
+    if (method) logger.warn(`request failed [method:${method}]: ${engineError.message}`);
+    throw engineError;
   }
   throw error;
 }
@@ -36,11 +38,16 @@ function rethrow(error) {
  * emitted with the target id as event name: channel.on(id, (event, data) => …).
  */
 class Channel extends EnhancedEventEmitter {
-  constructor(settings) {
+  /**
+   * onWorkerEvent, if given, listens to the 'worker' target from the start:
+   * it also gets the logs of an engine whose creation fails.
+   */
+  constructor(settings, onWorkerEvent) {
     super();
     this._closed = false;
     this._pending = new Map();
     this._nextId = 0;
+    if (onWorkerEvent) this.on('worker', onWorkerEvent);
     try {
       this._engine = native.createEngine(JSON.stringify(settings), (target, event, payload) => {
         this._onEvent(target, event, payload);
@@ -63,7 +70,7 @@ class Channel extends EnhancedEventEmitter {
     try {
       out = native.request(this._engine, method, handlerId || '', encode(data));
     } catch (error) {
-      rethrow(error);
+      rethrow(error, method);
     }
     return out === undefined ? undefined : JSON.parse(out);
   }
@@ -119,7 +126,9 @@ class Channel extends EnhancedEventEmitter {
       if (event === '@ok') {
         sent.resolve(decode(payload));
       } else {
-        sent.reject(errorFromEngine(decode(payload)));
+        const error = errorFromEngine(decode(payload));
+        logger.warn(`request failed [method:${sent.method}]: ${error.message}`);
+        sent.reject(error);
       }
       return;
     }

@@ -3,6 +3,9 @@
 const { Channel } = require('./Channel');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
+const { PlainTransport } = require('./PlainTransport');
+const { DirectTransport } = require('./DirectTransport');
+const { InvalidStateError } = require('./errors');
 const utils = require('./utils');
 
 const logger = new Logger('Router');
@@ -39,7 +42,7 @@ class Router extends EnhancedEventEmitter {
   }
 
   get rtpCapabilities() {
-    return this._data.rtpCapabilities;
+    return utils.clone(this._data.rtpCapabilities);
   }
 
   get appData() {
@@ -98,6 +101,111 @@ class Router extends EnhancedEventEmitter {
   }
 
   /**
+   * Creates a PlainTransport: RTP/RTCP over plain UDP (optionally SRTP).
+   * listenIp (+ port) is mediasoup's deprecated form of listenInfo.
+   */
+  async createPlainTransport({
+    listenInfo,
+    rtcpListenInfo,
+    listenIp,
+    port,
+    rtcpMux = true,
+    comedia = false,
+    enableSctp = false,
+    numSctpStreams = { OS: 1024, MIS: 1024 },
+    maxSctpMessageSize = 262144,
+    sctpSendBufferSize = 262144,
+    enableSrtp = false,
+    srtpCryptoSuite = 'AES_CM_128_HMAC_SHA1_80',
+    appData,
+  } = {}) {
+    logger.debug('createPlainTransport()');
+    if (!listenInfo && !listenIp) {
+      throw new TypeError('missing listenInfo and listenIp (one of them is mandatory)');
+    } else if (listenInfo && listenIp) {
+      throw new TypeError('only one of listenInfo and listenIp must be given');
+    }
+    utils.checkAppData(appData);
+    if (rtcpMux && rtcpListenInfo) {
+      logger.warn('createPlainTransport() | ignoring rtcpMux since rtcpListenInfo is given');
+      rtcpMux = false;
+    }
+    if (listenIp) {
+      if (typeof listenIp === 'string') listenIp = { ip: listenIp };
+      listenInfo = {
+        protocol: 'udp',
+        ip: listenIp.ip,
+        announcedAddress: listenIp.announcedIp,
+        port,
+      };
+    }
+    const request = {
+      transportId: utils.generateUUIDv4(),
+      listenInfo: normalizeListenInfo(listenInfo, 'listenInfo'),
+      rtcpMux: Boolean(rtcpMux),
+      comedia: Boolean(comedia),
+      enableSctp: Boolean(enableSctp),
+      numSctpStreams: utils.clone(numSctpStreams),
+      maxSctpMessageSize,
+      sctpSendBufferSize,
+      enableSrtp: Boolean(enableSrtp),
+      srtpCryptoSuite,
+    };
+    if (rtcpListenInfo) request.rtcpListenInfo = normalizeListenInfo(rtcpListenInfo, 'rtcpListenInfo');
+    this._checkNotClosed('createPlainTransport');
+    const data = await this._channel.request('router.createPlainTransport', this.id, request);
+    const transport = new PlainTransport({
+      internal: { routerId: this.id, transportId: request.transportId },
+      data,
+      channel: this._channel,
+      appData,
+      getProducerById: (producerId) => this._producers.get(producerId),
+    });
+    this._registerTransport(transport);
+    return transport;
+  }
+
+  /**
+   * Creates a DirectTransport: no network, the application sends and
+   * receives the RTP/RTCP packets itself.
+   */
+  async createDirectTransport({ maxMessageSize = 262144, appData } = {}) {
+    logger.debug('createDirectTransport()');
+    utils.checkAppData(appData);
+    this._checkNotClosed('createDirectTransport');
+    const transportId = utils.generateUUIDv4();
+    const data = await this._channel.request('router.createDirectTransport', this.id, {
+      transportId,
+      maxMessageSize,
+    });
+    const transport = new DirectTransport({
+      internal: { routerId: this.id, transportId },
+      data: data || {},
+      channel: this._channel,
+      appData,
+      getProducerById: (producerId) => this._producers.get(producerId),
+    });
+    this._registerTransport(transport);
+    return transport;
+  }
+
+  /** Tracks a new transport and the producers it creates or loses. */
+  _registerTransport(transport) {
+    this._transports.set(transport.id, transport);
+    transport.on('@close', () => this._transports.delete(transport.id));
+    transport.on('@listenserverclose', () => this._transports.delete(transport.id));
+    transport.on('@newproducer', (producer) => this._producers.set(producer.id, producer));
+    transport.on('@producerclose', (producer) => this._producers.delete(producer.id));
+    transport.on('@newdataproducer', (dataProducer) => this._dataProducers.set(dataProducer.id, dataProducer));
+    transport.on('@dataproducerclose', (dataProducer) => this._dataProducers.delete(dataProducer.id));
+    this._observer.safeEmit('newtransport', transport);
+  }
+
+  _checkNotClosed(method) {
+    if (this._closed) throw new InvalidStateError(`Router closed [method:${method}]`);
+  }
+
+  /**
    * Whether the given RTP capabilities can consume the producer. Never
    * throws: bad input logs an error and answers false.
    */
@@ -126,6 +234,24 @@ class Router extends EnhancedEventEmitter {
   static checkAppData(appData) {
     utils.checkAppData(appData);
   }
+}
+
+/**
+ * The listen info the engine gets: mediasoup's fields, with the deprecated
+ * announcedIp folded into announcedAddress. The engine validates the values.
+ */
+function normalizeListenInfo(info, name) {
+  if (!info || typeof info !== 'object' || Array.isArray(info)) {
+    throw new TypeError(`${name} must be an object`);
+  }
+  const out = { protocol: info.protocol, ip: info.ip };
+  const announcedAddress = info.announcedAddress !== undefined ? info.announcedAddress : info.announcedIp;
+  if (announcedAddress !== undefined) out.announcedAddress = announcedAddress;
+  if (info.exposeInternalIp !== undefined) out.exposeInternalIp = Boolean(info.exposeInternalIp);
+  for (const key of ['port', 'portRange', 'flags', 'sendBufferSize', 'recvBufferSize']) {
+    if (info[key] !== undefined) out[key] = utils.clone(info[key]);
+  }
+  return out;
 }
 
 module.exports = { Router };

@@ -43,8 +43,7 @@ class Worker extends EnhancedEventEmitter {
     this._observer = new EnhancedEventEmitter();
     this._routers = new Set();
     this._webRtcServers = new Set();
-    this._channel = new Channel(settings);
-    this._channel.on('worker', (event, data) => this._onEngineEvent(event, data));
+    this._channel = new Channel(settings, (event, data) => this._onEngineEvent(event, data));
     this.on('listenererror', (eventName, error) => {
       logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
     });

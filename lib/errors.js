@@ -24,6 +24,17 @@ class InvalidStateError extends Error {
 }
 
 /**
+ * A referenced entity (a Producer, a DataProducer…) does not exist.
+ */
+class NotFoundError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'NotFoundError';
+    Error.captureStackTrace(this, NotFoundError);
+  }
+}
+
+/**
  * Builds the JS error for an engine failure {name, message}.
  */
 function errorFromEngine({ name, message } = {}) {
@@ -31,8 +42,9 @@ function errorFromEngine({ name, message } = {}) {
     case 'TypeError': return new TypeError(message);
     case 'UnsupportedError': return new UnsupportedError(message);
     case 'InvalidStateError': return new InvalidStateError(message);
+    case 'NotFoundError': return new NotFoundError(message);
     default: return new Error(message);
   }
 }
 
-module.exports = { UnsupportedError, InvalidStateError, errorFromEngine };
+module.exports = { UnsupportedError, InvalidStateError, NotFoundError, errorFromEngine };

@@ -1,15 +1,26 @@
 'use strict';
 
 // Runtime classes, as mediasoup's `types` export exposes them.
-const { UnsupportedError, InvalidStateError } = require('./errors');
+const { UnsupportedError, InvalidStateError, NotFoundError } = require('./errors');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Worker } = require('./Worker');
 const { Router } = require('./Router');
+const { Transport } = require('./Transport');
+const { PlainTransport } = require('./PlainTransport');
+const { DirectTransport } = require('./DirectTransport');
+const { Producer } = require('./Producer');
+const { Consumer } = require('./Consumer');
 
 module.exports = {
   UnsupportedError,
   InvalidStateError,
+  NotFoundError,
   EnhancedEventEmitter,
   Worker,
   Router,
+  Transport,
+  PlainTransport,
+  DirectTransport,
+  Producer,
+  Consumer,
 };

@@ -13,10 +13,10 @@ import (
 // RtpListener does. Lookups take a read lock that only this transport
 // uses; writes happen when producers come and go or SSRCs are learned.
 type rtpListener struct {
-	mu       sync.RWMutex
-	ssrc     map[uint32]*Producer
-	mid      map[string]*Producer
-	rid      map[string]*Producer
+	mu   sync.RWMutex
+	ssrc map[uint32]*Producer
+	mid  map[string]*Producer
+	rid  map[string]*Producer
 	// midExtID and ridExtIDs are the header extension ids producers of this
 	// transport use for MID, RID and repaired RID (0 when none).
 	midExtIDs map[uint8]struct{}
