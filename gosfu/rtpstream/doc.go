@@ -1,0 +1,26 @@
+// Package rtpstream holds the per-stream RTP/RTCP state of the forwarding
+// engine, modelled on mediasoup's RtpStreamRecv / RtpStreamSend:
+//
+//   - RecvStream: one incoming stream of a producer. RFC 3550 sequence
+//     validation, counters, interarrival jitter, bitrate, receiver reports,
+//     sender report bookkeeping (NTP/RTP mapping for lip sync), score, NACK
+//     generation and key frame request packets.
+//   - SendStream: one outgoing stream of a consumer. Retransmission buffer,
+//     NACK handling with RTX (RFC 4588) encoding, receiver report processing
+//     (RTT, loss, score) and sender report generation.
+//   - RetransmissionBuffer, NackGenerator, KeyFrameRequestManager: the
+//     building blocks above, usable on their own.
+//
+// Nothing here owns a socket, a goroutine or a timer: every method that
+// depends on time takes the current time from the caller (nowMs, in
+// milliseconds from any monotonic origin, the same origin for every call on
+// a given object; wall clock time is only needed to stamp sender reports).
+// Periodic work (NACK retries, key frame request retries, inactivity checks)
+// is done by calling the corresponding method from the caller's own timer.
+//
+// Concurrency: every object is meant to be driven by a single goroutine (the
+// packet goroutine of its transport). Read-only accessors documented as such
+// (Stats, Score, RTT, ...) may be called from any goroutine: each object
+// guards its state with its own small mutex. Callbacks are never invoked
+// while that mutex is held.
+package rtpstream
