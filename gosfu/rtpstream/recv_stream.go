@@ -251,8 +251,10 @@ func (s *RecvStream) ReceivePacket(hdr *rtp.Header, info PacketInfo, nowMs int64
 // ReceiveRtxPacket accounts a packet received on the RTX SSRC. rtxHdr is
 // the RTX packet header, osn the original sequence number it carries (see
 // DecodeRTX) and info describes the decoded original packet. It returns true
-// if the recovered packet must be forwarded (it was missing). After it, call
-// TakeEvents.
+// if the recovered packet must be forwarded (it was missing, or is newer
+// than anything seen). When DecodeRTX fails (empty RTX packet, as libwebrtc
+// sends for probing) call it with info.Size == 0 so that the packet is
+// counted as an RTX discard. After it, call TakeEvents.
 func (s *RecvStream) ReceiveRtxPacket(rtxHdr *rtp.Header, osn uint16, info PacketInfo, nowMs int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
