@@ -328,7 +328,10 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	copy(c.buf[n:], p.payload)
 	b := c.buf[:size]
-	c.send.SendPacket(b, now)
+	if c.send.SendPacket(b, now) == rtpstream.SendDiscarded {
+		c.mu.Unlock()
+		return
+	}
 	c.t.sendRtp(c, b, trafficRtp, now)
 	c.mu.Unlock()
 	if tt := c.traceTypes.Load(); tt != 0 {

@@ -869,3 +869,21 @@ func (p *Producer) pollKeyFrames(now int64) {
 	p.recvMu.Unlock()
 	p.t.sendRtcpPackets(pkts, now)
 }
+
+// checkInactivity drops the score of streams that stopped sending.
+func (p *Producer) checkInactivity(now int64) {
+	p.recvMu.Lock()
+	changed := false
+	for _, s := range p.streams {
+		if s.recv != nil {
+			s.recv.CheckInactivity(now)
+			if s.recv.TakeEvents()&rtpstream.EventScoreChanged != 0 {
+				changed = true
+			}
+		}
+	}
+	p.recvMu.Unlock()
+	if changed {
+		p.emitScore()
+	}
+}

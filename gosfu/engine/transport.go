@@ -568,6 +568,7 @@ func (t *Transport) runTimers() {
 				c.sendSenderReport(now)
 			}
 			for _, p := range t.producerList() {
+				p.checkInactivity(now)
 				p.sendReceiverReports(now)
 			}
 		}

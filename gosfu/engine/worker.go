@@ -186,7 +186,7 @@ func (w *Worker) Request(method, handlerID string, data []byte) (resp []byte, er
 		return nil, InvalidStateErrorf("worker closed")
 	}
 	if h == nil {
-		return nil, Errorf("handler with id \"%s\" not found [method:%s]", handlerID, method)
+		return nil, &Error{Name: "NotFoundError", Message: fmt.Sprintf("Channel request handler with ID %s not found [method:%s]", handlerID, method)}
 	}
 	out, err := h.handleRequest(method, data)
 	if err != nil {
