@@ -1,0 +1,868 @@
+// TypeScript declarations for gosfu's public API: the part of mediasoup v3's
+// API gosfu implements, with mediasoup's names and shapes so that typed
+// mediasoup applications compile against it unchanged.
+
+import { EventEmitter } from 'node:events';
+
+export declare namespace types {
+  // ---------------------------------------------------------------- common
+
+  export type AppData = { [key: string]: unknown };
+
+  type Only<T, U> = { [P in keyof T]: T[P] } & { [P in keyof U]?: never };
+  /** Exactly one of T and U. */
+  export type Either<T, U> = Only<T, U> | Only<U, T>;
+
+  type Events = Record<string, any[]>;
+
+  /**
+   * EventEmitter with typed events; safeEmit() turns a throwing listener
+   * into a 'listenererror' event (eventName, error).
+   */
+  export class EnhancedEventEmitter<
+    E extends Events = Events,
+    BuiltInEvents extends Events = { listenererror: [keyof E, Error] },
+    E2 extends Events = E & BuiltInEvents,
+  > extends EventEmitter {
+    constructor();
+    emit<K extends keyof E2 & string>(eventName: K, ...args: E2[K]): boolean;
+    safeEmit<K extends keyof E2 & string>(eventName: K, ...args: E2[K]): boolean;
+    on<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    off<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    addListener<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    prependListener<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    once<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    prependOnceListener<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    removeListener<K extends keyof E2 & string>(eventName: K, listener: (...args: E2[K]) => void): this;
+    removeAllListeners<K extends keyof E2 & string>(eventName?: K): this;
+    listenerCount<K extends keyof E2 & string>(eventName: K): number;
+    listeners<K extends keyof E2 & string>(eventName: K): ((...args: any[]) => void)[];
+    rawListeners<K extends keyof E2 & string>(eventName: K): ((...args: any[]) => void)[];
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  /** Something is not supported (a codec the router lacks, a method a transport kind cannot do). */
+  export class UnsupportedError extends Error {
+    constructor(message: string);
+  }
+
+  /** A method was called on an object in the wrong state (most often: closed). */
+  export class InvalidStateError extends Error {
+    constructor(message: string);
+  }
+
+  /** A referenced entity (for instance the producer of transport.consume()) does not exist. */
+  export class NotFoundError extends Error {
+    constructor(message: string);
+  }
+
+  // ---------------------------------------------------------------- index
+
+  export type ObserverEvents = {
+    newworker: [Worker];
+  };
+
+  export type Observer = EnhancedEventEmitter<ObserverEvents>;
+
+  export type LogEventListeners = {
+    ondebug?: (namespace: string, log: string) => void;
+    onwarn?: (namespace: string, log: string) => void;
+    onerror?: (namespace: string, log: string, error?: Error) => void;
+  };
+
+  export type ScalabilityMode = {
+    spatialLayers: number;
+    temporalLayers: number;
+    ksvc: boolean;
+  };
+
+  // ------------------------------------------------------- RTP parameters
+
+  export type MediaKind = 'audio' | 'video';
+
+  export type RtpCapabilities = {
+    codecs?: RtpCodecCapability[];
+    headerExtensions?: RtpHeaderExtension[];
+  };
+
+  export type RouterRtpCapabilities = Omit<RtpCapabilities, 'codecs'> & {
+    codecs?: RouterRtpCodecCapability[];
+  };
+
+  export type RtpCodecCapability = {
+    kind: MediaKind;
+    mimeType: string;
+    preferredPayloadType: number;
+    clockRate: number;
+    channels?: number;
+    parameters?: Record<string, unknown>;
+    rtcpFeedback?: RtcpFeedback[];
+  };
+
+  export type RouterRtpCodecCapability = Omit<RtpCodecCapability, 'preferredPayloadType'> & {
+    preferredPayloadType?: number;
+  };
+
+  export type RtpHeaderExtensionDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+  export type RtpHeaderExtensionUri =
+    | 'urn:ietf:params:rtp-hdrext:sdes:mid'
+    | 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id'
+    | 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id'
+    | 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'
+    | 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01'
+    | 'urn:ietf:params:rtp-hdrext:ssrc-audio-level'
+    | 'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension'
+    | 'urn:3gpp:video-orientation'
+    | 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time'
+    | 'urn:ietf:params:rtp-hdrext:toffset'
+    | 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay'
+    | 'urn:mediasoup:params:rtp-hdrext:packet-id';
+
+  export type RtpHeaderExtension = {
+    kind: MediaKind;
+    uri: RtpHeaderExtensionUri;
+    preferredId: number;
+    preferredEncrypt?: boolean;
+    direction?: RtpHeaderExtensionDirection;
+  };
+
+  export type RtpParameters = {
+    mid?: string;
+    codecs: RtpCodecParameters[];
+    headerExtensions?: RtpHeaderExtensionParameters[];
+    encodings?: RtpEncodingParameters[];
+    rtcp?: RtcpParameters;
+    msid?: string;
+  };
+
+  export type RtpCodecParameters = {
+    mimeType: string;
+    payloadType: number;
+    clockRate: number;
+    channels?: number;
+    parameters?: Record<string, unknown>;
+    rtcpFeedback?: RtcpFeedback[];
+  };
+
+  export type RtcpFeedback = {
+    type: string;
+    parameter?: string;
+  };
+
+  export type RtpEncodingParameters = {
+    ssrc?: number;
+    rid?: string;
+    codecPayloadType?: number;
+    rtx?: { ssrc: number };
+    dtx?: boolean;
+    scalabilityMode?: string;
+    maxBitrate?: number;
+  };
+
+  export type RtpHeaderExtensionParameters = {
+    uri: RtpHeaderExtensionUri;
+    id: number;
+    encrypt?: boolean;
+    parameters?: Record<string, unknown>;
+  };
+
+  export type RtcpParameters = {
+    cname?: string;
+    reducedSize?: boolean;
+  };
+
+  // ------------------------------------------------- SRTP / SCTP parameters
+
+  export type SrtpCryptoSuite =
+    | 'AEAD_AES_256_GCM'
+    | 'AEAD_AES_128_GCM'
+    | 'AES_CM_128_HMAC_SHA1_80'
+    | 'AES_CM_128_HMAC_SHA1_32';
+
+  export type SrtpParameters = {
+    cryptoSuite: SrtpCryptoSuite;
+    keyBase64: string;
+  };
+
+  /** Number of SCTP streams: OS (outgoing) and MIS (max incoming). */
+  export type NumSctpStreams = {
+    OS: number;
+    MIS: number;
+  };
+
+  export type SctpParameters = {
+    port: number;
+    OS: number;
+    MIS: number;
+    maxMessageSize: number;
+    [key: string]: unknown;
+  };
+
+  export type SctpNegotiatedCapabilities = {
+    negotiatedMaxOutboundStreams: number;
+    negotiatedMaxInboundStreams: number;
+  };
+
+  export type SctpState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+  // ------------------------------------------------------- RTP stream stats
+
+  export type BaseRtpStreamStats = {
+    timestamp: number;
+    ssrc: number;
+    rtxSsrc?: number;
+    rid?: string;
+    kind: string;
+    mimeType: string;
+    packetsLost: number;
+    fractionLost: number;
+    jitter: number;
+    packetsDiscarded: number;
+    packetsRetransmitted: number;
+    packetsRepaired: number;
+    nackCount: number;
+    nackPacketCount: number;
+    pliCount: number;
+    firCount: number;
+    roundTripTime?: number;
+    rtxPacketsDiscarded?: number;
+    score: number;
+  };
+
+  export type RtpStreamRecvStats = BaseRtpStreamStats & {
+    type: string;
+    packetCount: number;
+    byteCount: number;
+    bitrate: number;
+    bitrateByLayer: { [layer: string]: number };
+  };
+
+  export type RtpStreamSendStats = BaseRtpStreamStats & {
+    type: string;
+    packetCount: number;
+    byteCount: number;
+    bitrate: number;
+  };
+
+  // ---------------------------------------------------------------- Worker
+
+  export type WorkerLogLevel = 'debug' | 'warn' | 'error' | 'none';
+
+  export type WorkerLogTag =
+    | 'info' | 'ice' | 'dtls' | 'rtp' | 'srtp' | 'rtcp' | 'rtx' | 'bwe' | 'score' | 'simulcast' | 'svc' | 'sctp'
+    | 'message';
+
+  export type WorkerSettings<WorkerAppData extends AppData = AppData> = {
+    logLevel?: WorkerLogLevel;
+    logTags?: WorkerLogTag[];
+    rtcMinPort?: number;
+    rtcMaxPort?: number;
+    dtlsCertificateFile?: string;
+    dtlsPrivateKeyFile?: string;
+    appData?: WorkerAppData;
+  };
+
+  export type WorkerUpdateableSettings<T extends AppData = AppData> =
+    Pick<WorkerSettings<T>, 'logLevel' | 'logTags'>;
+
+  export type WorkerResourceUsage = {
+    ru_utime: number;
+    ru_stime: number;
+    ru_maxrss: number;
+    ru_ixrss: number;
+    ru_idrss: number;
+    ru_isrss: number;
+    ru_minflt: number;
+    ru_majflt: number;
+    ru_nswap: number;
+    ru_inblock: number;
+    ru_oublock: number;
+    ru_msgsnd: number;
+    ru_msgrcv: number;
+    ru_nsignals: number;
+    ru_nvcsw: number;
+    ru_nivcsw: number;
+  };
+
+  export type WorkerDump = {
+    pid: number;
+    webRtcServerIds: string[];
+    routerIds: string[];
+    channelMessageHandlers: {
+      channelRequestHandlers: string[];
+      channelNotificationHandlers: string[];
+    };
+  };
+
+  export type WorkerEvents = {
+    died: [Error];
+    subprocessclose: [];
+  };
+
+  export type WorkerObserverEvents = {
+    close: [];
+    newrouter: [Router];
+  };
+
+  export type WorkerObserver = EnhancedEventEmitter<WorkerObserverEvents>;
+
+  /** An engine instance, running inside this process (pid is process.pid). */
+  export class Worker<WorkerAppData extends AppData = AppData> extends EnhancedEventEmitter<WorkerEvents> {
+    private constructor();
+    get pid(): number;
+    get closed(): boolean;
+    get died(): boolean;
+    get subprocessClosed(): boolean;
+    get appData(): WorkerAppData;
+    set appData(appData: WorkerAppData);
+    get observer(): WorkerObserver;
+    close(): void;
+    dump(): Promise<WorkerDump>;
+    getResourceUsage(): Promise<WorkerResourceUsage>;
+    updateSettings(options?: WorkerUpdateableSettings<WorkerAppData>): Promise<void>;
+    createRouter<RouterAppData extends AppData = AppData>(
+      options?: RouterOptions<RouterAppData>,
+    ): Promise<Router<RouterAppData>>;
+  }
+
+  // ---------------------------------------------------------------- Router
+
+  export type RouterOptions<RouterAppData extends AppData = AppData> = {
+    mediaCodecs?: RouterRtpCodecCapability[];
+    appData?: RouterAppData;
+  };
+
+  export type RouterDump = {
+    id: string;
+    transportIds: string[];
+    rtpObserverIds: string[];
+    mapProducerIdConsumerIds: { key: string; values: string[] }[];
+    mapConsumerIdProducerId: { key: string; value: string }[];
+    mapProducerIdObserverIds: { key: string; values: string[] }[];
+    mapDataProducerIdDataConsumerIds: { key: string; values: string[] }[];
+    mapDataConsumerIdDataProducerId: { key: string; value: string }[];
+  };
+
+  export type RouterEvents = {
+    workerclose: [];
+  };
+
+  export type RouterObserverEvents = {
+    close: [];
+    newtransport: [Transport];
+  };
+
+  export type RouterObserver = EnhancedEventEmitter<RouterObserverEvents>;
+
+  /** A media room: producers of its transports can be consumed on any of its transports. */
+  export class Router<RouterAppData extends AppData = AppData> extends EnhancedEventEmitter<RouterEvents> {
+    private constructor();
+    get id(): string;
+    get closed(): boolean;
+    get rtpCapabilities(): RtpCapabilities;
+    get appData(): RouterAppData;
+    set appData(appData: RouterAppData);
+    get observer(): RouterObserver;
+    close(): void;
+    workerClosed(): void;
+    dump(): Promise<RouterDump>;
+    createPlainTransport<PlainTransportAppData extends AppData = AppData>(
+      options: PlainTransportOptions<PlainTransportAppData>,
+    ): Promise<PlainTransport<PlainTransportAppData>>;
+    createDirectTransport<DirectTransportAppData extends AppData = AppData>(
+      options?: DirectTransportOptions<DirectTransportAppData>,
+    ): Promise<DirectTransport<DirectTransportAppData>>;
+    canConsume(options: { producerId: string; rtpCapabilities: RtpCapabilities }): boolean;
+  }
+
+  // ------------------------------------------------------------- Transport
+
+  export type TransportType = 'webrtc' | 'plain' | 'pipe' | 'direct';
+
+  export type TransportProtocol = 'udp' | 'tcp';
+
+  export type TransportPortRange = {
+    min: number;
+    max: number;
+  };
+
+  export type TransportSocketFlags = {
+    ipv6Only?: boolean;
+    udpReusePort?: boolean;
+  };
+
+  export type TransportListenInfo = {
+    protocol: TransportProtocol;
+    ip: string;
+    /** @deprecated Use announcedAddress. */
+    announcedIp?: string;
+    announcedAddress?: string;
+    exposeInternalIp?: boolean;
+    port?: number;
+    portRange?: TransportPortRange;
+    flags?: TransportSocketFlags;
+    sendBufferSize?: number;
+    recvBufferSize?: number;
+  };
+
+  /** @deprecated Use TransportListenInfo. */
+  export type TransportListenIp = {
+    ip: string;
+    announcedIp?: string;
+  };
+
+  export type TransportTuple = {
+    /** @deprecated Use localAddress. */
+    localIp: string;
+    localAddress: string;
+    localPort: number;
+    remoteIp?: string;
+    remotePort?: number;
+    protocol: TransportProtocol;
+  };
+
+  export type RecvRtpHeaderExtensions = {
+    mid?: number;
+    rid?: number;
+    rrid?: number;
+    absSendTime?: number;
+    transportWideCc01?: number;
+  };
+
+  export type RtpListenerDump = {
+    ssrcTable: { key: number; value: string }[];
+    midTable: { key: number; value: string }[];
+    ridTable: { key: number; value: string }[];
+  };
+
+  export type BaseTransportDump = {
+    id: string;
+    producerIds: string[];
+    consumerIds: string[];
+    mapSsrcConsumerId: { key: number; value: string }[];
+    mapRtxSsrcConsumerId: { key: number; value: string }[];
+    recvRtpHeaderExtensions: RecvRtpHeaderExtensions;
+    rtpListener: RtpListenerDump;
+    dataProducerIds: string[];
+    dataConsumerIds: string[];
+    sctpParameters?: SctpParameters;
+    sctpState?: SctpState;
+    traceEventTypes?: string[];
+    [key: string]: unknown;
+  };
+
+  export type BaseTransportStats = {
+    transportId: string;
+    timestamp: number;
+    sctpState?: SctpState;
+    bytesReceived: number;
+    recvBitrate: number;
+    bytesSent: number;
+    sendBitrate: number;
+    rtpBytesReceived: number;
+    rtpRecvBitrate: number;
+    rtpBytesSent: number;
+    rtpSendBitrate: number;
+    rtxBytesReceived: number;
+    rtxRecvBitrate: number;
+    rtxBytesSent: number;
+    rtxSendBitrate: number;
+    probationBytesSent: number;
+    probationSendBitrate: number;
+    availableOutgoingBitrate?: number;
+    availableIncomingBitrate?: number;
+    maxIncomingBitrate?: number;
+    maxOutgoingBitrate?: number;
+    minOutgoingBitrate?: number;
+    rtpPacketLossReceived?: number;
+    rtpPacketLossSent?: number;
+  };
+
+  export type TransportTraceEventType = 'probation' | 'bwe';
+
+  export type TransportTraceEventData = {
+    type: TransportTraceEventType;
+    timestamp: number;
+    direction: 'in' | 'out';
+    info: unknown;
+  };
+
+  export type TransportEvents = {
+    routerclose: [];
+    listenserverclose: [];
+    trace: [TransportTraceEventData];
+  };
+
+  export type TransportObserverEvents = {
+    close: [];
+    newproducer: [Producer];
+    newconsumer: [Consumer];
+    trace: [TransportTraceEventData];
+  };
+
+  export type TransportObserver = EnhancedEventEmitter<TransportObserverEvents>;
+
+  /** What every transport kind shares. */
+  export abstract class Transport<
+    TransportAppData extends AppData = AppData,
+    E extends TransportEvents = TransportEvents,
+    O extends TransportObserver = TransportObserver,
+  > extends EnhancedEventEmitter<E> {
+    protected constructor();
+    get id(): string;
+    get closed(): boolean;
+    abstract get type(): TransportType;
+    get appData(): TransportAppData;
+    set appData(appData: TransportAppData);
+    get observer(): O;
+    close(): void;
+    routerClosed(): void;
+    listenServerClosed(): void;
+    dump(): Promise<unknown>;
+    getStats(): Promise<unknown[]>;
+    connect(params: unknown): Promise<void>;
+    setMaxIncomingBitrate(bitrate: number): Promise<void>;
+    setMaxOutgoingBitrate(bitrate: number): Promise<void>;
+    setMinOutgoingBitrate(bitrate: number): Promise<void>;
+    enableTraceEvent(types?: TransportTraceEventType[]): Promise<void>;
+    produce<ProducerAppData extends AppData = AppData>(
+      options: ProducerOptions<ProducerAppData>,
+    ): Promise<Producer<ProducerAppData>>;
+    consume<ConsumerAppData extends AppData = AppData>(
+      options: ConsumerOptions<ConsumerAppData>,
+    ): Promise<Consumer<ConsumerAppData>>;
+    /** Not implemented yet: rejects with UnsupportedError. */
+    produceData(options?: unknown): Promise<never>;
+    /** Not implemented yet: rejects with UnsupportedError. */
+    consumeData(options: unknown): Promise<never>;
+  }
+
+  // -------------------------------------------------------- PlainTransport
+
+  export type PlainTransportOptions<PlainTransportAppData extends AppData = AppData> = {
+    rtcpMux?: boolean;
+    comedia?: boolean;
+    enableSctp?: boolean;
+    numSctpStreams?: NumSctpStreams;
+    maxSctpMessageSize?: number;
+    sctpSendBufferSize?: number;
+    enableSrtp?: boolean;
+    srtpCryptoSuite?: SrtpCryptoSuite;
+    appData?: PlainTransportAppData;
+  } & Either<
+    { listenInfo: TransportListenInfo; rtcpListenInfo?: TransportListenInfo },
+    { listenIp: TransportListenIp | string; port?: number }
+  >;
+
+  export type PlainTransportDump = BaseTransportDump & {
+    rtcpMux: boolean;
+    comedia: boolean;
+    tuple: TransportTuple;
+    rtcpTuple?: TransportTuple;
+    srtpParameters?: SrtpParameters;
+  };
+
+  export type PlainTransportStat = BaseTransportStats & {
+    type: string;
+    rtcpMux: boolean;
+    comedia: boolean;
+    tuple: TransportTuple;
+    rtcpTuple?: TransportTuple;
+  };
+
+  export type PlainTransportEvents = TransportEvents & {
+    tuple: [TransportTuple];
+    rtcptuple: [TransportTuple];
+    sctpstatechange: [SctpState];
+  };
+
+  export type PlainTransportObserverEvents = TransportObserverEvents & {
+    tuple: [TransportTuple];
+    rtcptuple: [TransportTuple];
+    sctpstatechange: [SctpState];
+  };
+
+  export type PlainTransportObserver = EnhancedEventEmitter<PlainTransportObserverEvents>;
+
+  /** RTP/RTCP over plain UDP, optionally SRTP. */
+  export class PlainTransport<PlainTransportAppData extends AppData = AppData>
+    extends Transport<PlainTransportAppData, PlainTransportEvents, PlainTransportObserver> {
+    private constructor();
+    get type(): 'plain';
+    get tuple(): TransportTuple;
+    get rtcpTuple(): TransportTuple | undefined;
+    get sctpParameters(): SctpParameters | undefined;
+    get sctpState(): SctpState | undefined;
+    get sctpNegotiatedCapabilities(): SctpNegotiatedCapabilities | undefined;
+    get srtpParameters(): SrtpParameters | undefined;
+    dump(): Promise<PlainTransportDump>;
+    getStats(): Promise<PlainTransportStat[]>;
+    connect(params: {
+      ip?: string;
+      port?: number;
+      rtcpPort?: number;
+      srtpParameters?: SrtpParameters;
+    }): Promise<void>;
+  }
+
+  // ------------------------------------------------------- DirectTransport
+
+  export type DirectTransportOptions<DirectTransportAppData extends AppData = AppData> = {
+    maxMessageSize?: number;
+    appData?: DirectTransportAppData;
+  };
+
+  export type DirectTransportDump = BaseTransportDump;
+
+  export type DirectTransportStat = BaseTransportStats & {
+    type: string;
+  };
+
+  export type DirectTransportEvents = TransportEvents & {
+    rtcp: [Buffer];
+  };
+
+  export type DirectTransportObserverEvents = TransportObserverEvents & {
+    rtcp: [Buffer];
+  };
+
+  export type DirectTransportObserver = EnhancedEventEmitter<DirectTransportObserverEvents>;
+
+  /** A transport with no network: the application sends and receives the packets. */
+  export class DirectTransport<DirectTransportAppData extends AppData = AppData>
+    extends Transport<DirectTransportAppData, DirectTransportEvents, DirectTransportObserver> {
+    private constructor();
+    get type(): 'direct';
+    dump(): Promise<DirectTransportDump>;
+    getStats(): Promise<DirectTransportStat[]>;
+    connect(): Promise<void>;
+    /** Rejects with UnsupportedError. */
+    setMaxIncomingBitrate(bitrate: number): Promise<never>;
+    /** Rejects with UnsupportedError. */
+    setMaxOutgoingBitrate(bitrate: number): Promise<never>;
+    /** Rejects with UnsupportedError. */
+    setMinOutgoingBitrate(bitrate: number): Promise<never>;
+    sendRtcp(rtcpPacket: Buffer): void;
+  }
+
+  // -------------------------------------------------------------- Producer
+
+  export type ProducerOptions<ProducerAppData extends AppData = AppData> = {
+    id?: string;
+    kind: MediaKind;
+    rtpParameters: RtpParameters;
+    paused?: boolean;
+    keyFrameRequestDelay?: number;
+    enableMediasoupPacketIdHeaderExtension?: boolean;
+    appData?: ProducerAppData;
+  };
+
+  export type ProducerType = 'simple' | 'simulcast' | 'svc';
+
+  export type ProducerScore = {
+    encodingIdx: number;
+    ssrc: number;
+    rid?: string;
+    score: number;
+  };
+
+  export type ProducerVideoOrientation = {
+    camera: boolean;
+    flip: boolean;
+    rotation: number;
+  };
+
+  export type ProducerDump = {
+    id: string;
+    kind: string;
+    type: ProducerType;
+    rtpParameters: RtpParameters;
+    rtpMapping: unknown;
+    rtpStreams: unknown;
+    traceEventTypes: string[];
+    paused: boolean;
+  };
+
+  export type ProducerStat = RtpStreamRecvStats;
+
+  export type ProducerTraceEventType = 'rtp' | 'keyframe' | 'nack' | 'pli' | 'fir' | 'sr';
+
+  export type ProducerTraceEventData = {
+    type: ProducerTraceEventType;
+    timestamp: number;
+    direction: 'in' | 'out';
+    info: Record<string, unknown>;
+  };
+
+  export type ProducerEvents = {
+    transportclose: [];
+    score: [ProducerScore[]];
+    videoorientationchange: [ProducerVideoOrientation];
+    trace: [ProducerTraceEventData];
+  };
+
+  export type ProducerObserverEvents = {
+    close: [];
+    pause: [];
+    resume: [];
+    score: [ProducerScore[]];
+    videoorientationchange: [ProducerVideoOrientation];
+    trace: [ProducerTraceEventData];
+  };
+
+  export type ProducerObserver = EnhancedEventEmitter<ProducerObserverEvents>;
+
+  /** Media an endpoint sends into a transport. */
+  export class Producer<ProducerAppData extends AppData = AppData> extends EnhancedEventEmitter<ProducerEvents> {
+    private constructor();
+    get id(): string;
+    get closed(): boolean;
+    get kind(): MediaKind;
+    get rtpParameters(): RtpParameters;
+    get type(): ProducerType;
+    /** Internal: the parameters consumers of this producer are built from. */
+    get consumableRtpParameters(): RtpParameters;
+    get paused(): boolean;
+    get score(): ProducerScore[];
+    get appData(): ProducerAppData;
+    set appData(appData: ProducerAppData);
+    get observer(): ProducerObserver;
+    close(): void;
+    transportClosed(): void;
+    dump(): Promise<ProducerDump>;
+    getStats(): Promise<ProducerStat[]>;
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+    enableTraceEvent(types?: ProducerTraceEventType[]): Promise<void>;
+    /** DirectTransport producers: injects an RTP packet. */
+    send(rtpPacket: Buffer): void;
+  }
+
+  // -------------------------------------------------------------- Consumer
+
+  export type ConsumerOptions<ConsumerAppData extends AppData = AppData> = {
+    producerId: string;
+    rtpCapabilities: RtpCapabilities;
+    paused?: boolean;
+    mid?: string;
+    preferredLayers?: ConsumerLayers;
+    enableRtx?: boolean;
+    ignoreDtx?: boolean;
+    pipe?: boolean;
+    appData?: ConsumerAppData;
+  };
+
+  export type ConsumerType = 'simple' | 'simulcast' | 'svc' | 'pipe';
+
+  export type ConsumerScore = {
+    score: number;
+    producerScore: number;
+    producerScores: number[];
+  };
+
+  export type ConsumerLayers = {
+    spatialLayer: number;
+    temporalLayer?: number;
+  };
+
+  export type ConsumerDump = {
+    id: string;
+    producerId: string;
+    kind: MediaKind;
+    type: string;
+    rtpParameters: RtpParameters;
+    consumableRtpEncodings?: RtpEncodingParameters[];
+    supportedCodecPayloadTypes: number[];
+    traceEventTypes: string[];
+    paused: boolean;
+    producerPaused: boolean;
+    priority: number;
+    [key: string]: unknown;
+  };
+
+  export type ConsumerStat = RtpStreamSendStats;
+
+  export type ConsumerTraceEventType = 'rtp' | 'keyframe' | 'nack' | 'pli' | 'fir';
+
+  export type ConsumerTraceEventData = {
+    type: ConsumerTraceEventType;
+    timestamp: number;
+    direction: 'in' | 'out';
+    info: Record<string, unknown>;
+  };
+
+  export type ConsumerEvents = {
+    transportclose: [];
+    producerclose: [];
+    producerpause: [];
+    producerresume: [];
+    score: [ConsumerScore];
+    layerschange: [ConsumerLayers?];
+    trace: [ConsumerTraceEventData];
+    rtp: [Buffer];
+  };
+
+  export type ConsumerObserverEvents = {
+    close: [];
+    pause: [];
+    resume: [];
+    score: [ConsumerScore];
+    layerschange: [ConsumerLayers?];
+    trace: [ConsumerTraceEventData];
+  };
+
+  export type ConsumerObserver = EnhancedEventEmitter<ConsumerObserverEvents>;
+
+  /** Media of a producer forwarded to an endpoint through a transport. */
+  export class Consumer<ConsumerAppData extends AppData = AppData> extends EnhancedEventEmitter<ConsumerEvents> {
+    private constructor();
+    get id(): string;
+    get producerId(): string;
+    get closed(): boolean;
+    get kind(): MediaKind;
+    get rtpParameters(): RtpParameters;
+    get type(): ConsumerType;
+    get paused(): boolean;
+    get producerPaused(): boolean;
+    get priority(): number;
+    get score(): ConsumerScore;
+    get preferredLayers(): ConsumerLayers | undefined;
+    get currentLayers(): ConsumerLayers | undefined;
+    get appData(): ConsumerAppData;
+    set appData(appData: ConsumerAppData);
+    get observer(): ConsumerObserver;
+    close(): void;
+    transportClosed(): void;
+    dump(): Promise<ConsumerDump>;
+    getStats(): Promise<(ConsumerStat | ProducerStat)[]>;
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+    setPreferredLayers(layers: ConsumerLayers): Promise<void>;
+    setPriority(priority: number): Promise<void>;
+    unsetPriority(): Promise<void>;
+    requestKeyFrame(): Promise<void>;
+    enableTraceEvent(types?: ConsumerTraceEventType[]): Promise<void>;
+  }
+}
+
+/** The gosfu version. */
+export declare const version: string;
+
+/** Emits 'newworker' (worker). */
+export declare const observer: types.Observer;
+
+/** Routes gosfu's logs to the given listeners; with none, stops. */
+export declare function setLogEventListeners(listeners?: types.LogEventListeners): void;
+
+/** Creates a Worker: an engine instance running inside this process. */
+export declare function createWorker<WorkerAppData extends types.AppData = types.AppData>(
+  settings?: types.WorkerSettings<WorkerAppData>,
+): Promise<types.Worker<WorkerAppData>>;
+
+/** A fresh copy of the RTP capabilities gosfu supports. */
+export declare function getSupportedRtpCapabilities(): types.RouterRtpCapabilities;
+
+/** Parses an SVC scalability mode such as 'L3T3_KEY'. */
+export declare function parseScalabilityMode(scalabilityMode?: string): types.ScalabilityMode;
