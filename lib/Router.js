@@ -5,6 +5,7 @@ const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
 const { PlainTransport } = require('./PlainTransport');
 const { DirectTransport } = require('./DirectTransport');
+const { WebRtcTransport } = require('./WebRtcTransport');
 const { InvalidStateError } = require('./errors');
 const utils = require('./utils');
 
@@ -186,6 +187,92 @@ class Router extends EnhancedEventEmitter {
       getProducerById: (producerId) => this._producers.get(producerId),
     });
     this._registerTransport(transport);
+    return transport;
+  }
+
+  /**
+   * Creates a WebRtcTransport on its own ports (listenInfos, or the
+   * deprecated listenIps) or on a WebRtcServer's.
+   */
+  async createWebRtcTransport({
+    webRtcServer,
+    listenInfos,
+    listenIps,
+    port,
+    enableUdp,
+    enableTcp,
+    preferUdp = false,
+    preferTcp = false,
+    initialAvailableOutgoingBitrate = 600000,
+    enableSctp = false,
+    numSctpStreams = { OS: 1024, MIS: 1024 },
+    maxSctpMessageSize = 262144,
+    sctpSendBufferSize = 262144,
+    iceConsentTimeout = 30,
+    appData,
+  } = {}) {
+    logger.debug('createWebRtcTransport()');
+    if (!webRtcServer && !Array.isArray(listenInfos) && !Array.isArray(listenIps)) {
+      throw new TypeError('missing webRtcServer, listenInfos and listenIps (one of them is mandatory)');
+    } else if (webRtcServer && listenInfos && listenIps) {
+      throw new TypeError('only one of webRtcServer, listenInfos and listenIps must be given');
+    }
+    utils.checkAppData(appData);
+    if (webRtcServer) {
+      if (enableUdp === undefined) enableUdp = true;
+      if (enableTcp === undefined) enableTcp = true;
+    } else {
+      if (enableUdp === undefined) enableUdp = true;
+      if (enableTcp === undefined) enableTcp = false;
+    }
+    if (listenIps) {
+      // Deprecated form: one entry per IP and enabled protocol, preferred first.
+      const ips = listenIps.map((listenIp) => (typeof listenIp === 'string' ? { ip: listenIp } : listenIp));
+      const protocols = [];
+      if (enableUdp && (preferUdp || !enableTcp || !preferTcp)) {
+        protocols.push('udp');
+        if (enableTcp) protocols.push('tcp');
+      } else if (enableTcp && ((preferTcp && !preferUdp) || !enableUdp)) {
+        protocols.push('tcp');
+        if (enableUdp) protocols.push('udp');
+      }
+      listenInfos = [];
+      for (const listenIp of ips) {
+        for (const protocol of protocols) {
+          listenInfos.push({ protocol, ip: listenIp.ip, announcedAddress: listenIp.announcedIp, port });
+        }
+      }
+    }
+    this._checkNotClosed('createWebRtcTransport');
+    const transportId = utils.generateUUIDv4();
+    const request = {
+      transportId,
+      enableUdp: Boolean(enableUdp),
+      enableTcp: Boolean(enableTcp),
+      preferUdp: Boolean(preferUdp),
+      preferTcp: Boolean(preferTcp),
+      initialAvailableOutgoingBitrate,
+      enableSctp: Boolean(enableSctp),
+      numSctpStreams: utils.clone(numSctpStreams),
+      maxSctpMessageSize,
+      sctpSendBufferSize,
+      iceConsentTimeout,
+    };
+    if (webRtcServer) {
+      request.webRtcServerId = webRtcServer.id;
+    } else {
+      request.listenInfos = listenInfos.map((info, i) => normalizeListenInfo(info, `listenInfos[${i}]`));
+    }
+    const data = await this._channel.request('router.createWebRtcTransport', this.id, request);
+    const transport = new WebRtcTransport({
+      internal: { routerId: this.id, transportId },
+      data,
+      channel: this._channel,
+      appData,
+      getProducerById: (producerId) => this._producers.get(producerId),
+    });
+    this._registerTransport(transport);
+    if (webRtcServer) webRtcServer.handleWebRtcTransport(transport);
     return transport;
   }
 

@@ -4,6 +4,7 @@ const { Channel } = require('./Channel');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
 const { Router } = require('./Router');
+const { WebRtcServer } = require('./WebRtcServer');
 const utils = require('./utils');
 
 const logger = new Logger('Worker');
@@ -128,6 +129,37 @@ class Worker extends EnhancedEventEmitter {
     if (logLevel !== undefined) data.logLevel = logLevel;
     if (logTags !== undefined) data.logTags = logTags;
     await this._channel.request('worker.updateSettings', undefined, data);
+  }
+
+  async createWebRtcServer({ listenInfos, appData } = {}) {
+    logger.debug('createWebRtcServer()');
+    utils.checkAppData(appData);
+    if (!Array.isArray(listenInfos) || listenInfos.length === 0) {
+      throw new TypeError('missing listenInfos');
+    }
+    const webRtcServerId = utils.generateUUIDv4();
+    await this._channel.request('worker.createWebRtcServer', undefined, {
+      webRtcServerId,
+      listenInfos: listenInfos.map((info) => ({
+        protocol: info.protocol,
+        ip: info.ip,
+        announcedAddress: info.announcedAddress !== undefined ? info.announcedAddress : info.announcedIp,
+        port: info.port,
+        portRange: info.portRange,
+        flags: info.flags,
+        sendBufferSize: info.sendBufferSize,
+        recvBufferSize: info.recvBufferSize,
+      })),
+    });
+    const webRtcServer = new WebRtcServer({
+      internal: { webRtcServerId },
+      channel: this._channel,
+      appData,
+    });
+    this._webRtcServers.add(webRtcServer);
+    webRtcServer.on('@close', () => this._webRtcServers.delete(webRtcServer));
+    this._observer.safeEmit('newwebrtcserver', webRtcServer);
+    return webRtcServer;
   }
 
   async createRouter({ mediaCodecs, appData } = {}) {

@@ -8,6 +8,8 @@ const { Router } = require('./Router');
 const { Transport } = require('./Transport');
 const { PlainTransport } = require('./PlainTransport');
 const { DirectTransport } = require('./DirectTransport');
+const { WebRtcTransport } = require('./WebRtcTransport');
+const { WebRtcServer } = require('./WebRtcServer');
 const { Producer } = require('./Producer');
 const { Consumer } = require('./Consumer');
 
@@ -21,6 +23,8 @@ module.exports = {
   Transport,
   PlainTransport,
   DirectTransport,
+  WebRtcTransport,
+  WebRtcServer,
   Producer,
   Consumer,
 };

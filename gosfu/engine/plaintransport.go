@@ -89,6 +89,9 @@ type plainLink struct {
 
 	sendMu  sync.Mutex
 	sendBuf []byte
+	// sendHdr is the header EncryptRTP parses into (guarded by sendMu): a
+	// nil header makes pion allocate one, and its extensions, per packet.
+	sendHdr rtp.Header
 
 	droppedUnknownTuple atomic.Uint64
 	droppedSrtp         atomic.Uint64
@@ -405,7 +408,7 @@ func (l *plainLink) receiveRtp(b []byte, from netip.AddrPort, hdr *rtp.Header, n
 		if !l.checkTuple(from, false) {
 			return
 		}
-		out, err := l.srtpRecvRtp.DecryptRTP(b[:0], b, nil)
+		out, err := l.srtpRecvRtp.DecryptRTP(b[:0], b, hdr) // hdr: no per-packet header allocation
 		if err != nil {
 			l.droppedSrtp.Add(1)
 			return
@@ -538,7 +541,7 @@ func (l *plainLink) send(conn *net.UDPConn, b []byte, dst netip.AddrPort, rtcpPa
 		if rtcpPacket {
 			out, err = l.srtpSend.EncryptRTCP(l.sendBuf[:0], b, nil)
 		} else {
-			out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, nil)
+			out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, &l.sendHdr)
 		}
 		if err != nil {
 			return false

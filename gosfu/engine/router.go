@@ -128,6 +128,8 @@ func (r *Router) handleRequest(method string, data []byte) (any, error) {
 		return r.createPlainTransport(data)
 	case "router.createDirectTransport":
 		return r.createDirectTransport(data)
+	case "router.createWebRtcTransport":
+		return r.createWebRtcTransport(data)
 	case "router.closeTransport":
 		var req struct {
 			TransportID string `json:"transportId"`

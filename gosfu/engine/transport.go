@@ -560,10 +560,13 @@ func (t *Transport) runTimers() {
 				p.pollKeyFrames(now)
 			}
 		case <-rtcpTick.C:
+			now := nowMs()
+			if tk, ok := t.link.(interface{ tick(int64) }); ok {
+				tk.tick(now)
+			}
 			if !t.link.connected() {
 				continue
 			}
-			now := nowMs()
 			for _, c := range t.consumerList() {
 				c.sendSenderReport(now)
 			}

@@ -58,10 +58,14 @@ type Worker struct {
 	// DtlsCertificate is the certificate loaded from the settings' files, if any.
 	DtlsCertificate *tls.Certificate
 
+	dtlsOnceState
+
 	mu       sync.Mutex
 	closed   bool
 	routers  map[string]*Router
 	handlers map[string]requestHandler
+	// webRtcServers by id.
+	webRtcServers map[string]*WebRtcServer
 	wg       sync.WaitGroup
 }
 
@@ -77,8 +81,9 @@ func NewWorker(data []byte, em Emitter) (*Worker, error) {
 	w := &Worker{
 		em:       em,
 		Settings: s,
-		routers:  map[string]*Router{},
-		handlers: map[string]requestHandler{},
+		routers:       map[string]*Router{},
+		handlers:      map[string]requestHandler{},
+		webRtcServers: map[string]*WebRtcServer{},
 	}
 	level, err := logger.ParseLevel(s.LogLevel)
 	w.log = logger.New(level, logger.ParseTags(s.LogTags), w.emitLog)
@@ -238,6 +243,15 @@ func (w *Worker) Close() {
 	for _, r := range routers {
 		r.close()
 	}
+	w.mu.Lock()
+	servers := make([]*WebRtcServer, 0, len(w.webRtcServers))
+	for _, s := range w.webRtcServers {
+		servers = append(servers, s)
+	}
+	w.mu.Unlock()
+	for _, s := range servers {
+		s.close()
+	}
 	w.emitMu.Lock()
 	w.emitOff = true
 	w.emitMu.Unlock()
@@ -283,6 +297,19 @@ func (h workerHandler) handleRequest(method string, data []byte) (any, error) {
 		return nil, w.updateSettings(data)
 	case "worker.createRouter":
 		return w.createRouter(data)
+	case "worker.createWebRtcServer":
+		return w.createWebRtcServer(data)
+	case "worker.closeWebRtcServer":
+		var req struct {
+			WebRtcServerID string `json:"webRtcServerId"`
+		}
+		_ = json.Unmarshal(data, &req)
+		s := w.webRtcServer(req.WebRtcServerID)
+		if s == nil {
+			return nil, &Error{Name: "NotFoundError", Message: "WebRtcServer not found"}
+		}
+		s.close()
+		return nil, nil
 	case "worker.closeRouter":
 		var req struct {
 			RouterID string `json:"routerId"`
@@ -305,6 +332,7 @@ func (h workerHandler) handleRequest(method string, data []byte) (any, error) {
 func (w *Worker) dump() any {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	serverIDs := sortedKeys(w.webRtcServers)
 	routerIDs := make([]string, 0, len(w.routers))
 	for id := range w.routers {
 		routerIDs = append(routerIDs, id)
@@ -319,7 +347,7 @@ func (w *Worker) dump() any {
 	sort.Strings(handlerIDs)
 	return map[string]any{
 		"pid":             os.Getpid(),
-		"webRtcServerIds": []string{},
+		"webRtcServerIds": serverIDs,
 		"routerIds":       routerIDs,
 		"channelMessageHandlers": map[string]any{
 			"channelRequestHandlers":      handlerIDs,

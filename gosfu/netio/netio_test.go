@@ -44,3 +44,51 @@ func TestListenUDPFixedPortAndBadIP(t *testing.T) {
 		t.Fatal("bad ip accepted")
 	}
 }
+
+func TestFramedConn(t *testing.T) {
+	l, err := ListenTCP(ListenInfo{IP: "127.0.0.1"}, 42000, 42100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	done := make(chan [][]byte, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			done <- nil
+			return
+		}
+		f := NewFramedConn(c)
+		var got [][]byte
+		buf := make([]byte, MaxFrameSize)
+		for {
+			b, err := f.ReadFrame(buf)
+			if err != nil {
+				break
+			}
+			got = append(got, append([]byte(nil), b...))
+		}
+		done <- got
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFramedConn(c)
+	want := [][]byte{{1}, {}, make([]byte, 1500), {4, 5, 6}}
+	for _, w := range want {
+		if err := f.WriteFrame(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	got := <-done
+	if len(got) != len(want) {
+		t.Fatalf("got %d frames want %d", len(got), len(want))
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("frame %d: %d bytes want %d", i, len(got[i]), len(want[i]))
+		}
+	}
+}
