@@ -840,7 +840,9 @@ func (c *dtlsPacketConn) Close() error {
 	return nil
 }
 
-func (c *dtlsPacketConn) LocalAddr() net.Addr                { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9} }
+func (c *dtlsPacketConn) LocalAddr() net.Addr {
+	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
+}
 func (c *dtlsPacketConn) SetDeadline(time.Time) error      { return nil }
 func (c *dtlsPacketConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *dtlsPacketConn) SetWriteDeadline(time.Time) error { return nil }

@@ -66,7 +66,7 @@ type Worker struct {
 	handlers map[string]requestHandler
 	// webRtcServers by id.
 	webRtcServers map[string]*WebRtcServer
-	wg       sync.WaitGroup
+	wg            sync.WaitGroup
 }
 
 // NewWorker validates settings and starts a worker. Wrong settings give a
@@ -79,8 +79,8 @@ func NewWorker(data []byte, em Emitter) (*Worker, error) {
 		}
 	}
 	w := &Worker{
-		em:       em,
-		Settings: s,
+		em:            em,
+		Settings:      s,
 		routers:       map[string]*Router{},
 		handlers:      map[string]requestHandler{},
 		webRtcServers: map[string]*WebRtcServer{},
