@@ -90,7 +90,33 @@ async function goTests(totals) {
   totals.skipped += counts.skipped;
 }
 
+// WebRTC tests (Chromium, pion clients) must only see loopback: run the
+// whole suite inside the loopback-only network namespace from ../shared
+// when it exists. Modules are fetched first, since the namespace has no
+// network.
+function maybeReexecInNetns() {
+  if (process.env.GOSFU_IN_NETNS === '1' || process.env.GOSFU_NO_NETNS === '1') return;
+  const netns = path.join(root, '..', 'shared', 'tools', 'netns');
+  if (!fs.existsSync(netns)) {
+    console.log('note: ../shared/tools/netns not found: running tests in the current network namespace');
+    return;
+  }
+  const { spawnSync } = require('child_process');
+  const probe = spawnSync(netns, ['true'], { stdio: 'ignore' });
+  if (probe.status !== 0) {
+    console.log('note: cannot create a network namespace here: running tests in the current one');
+    return;
+  }
+  const go = process.env.GOSFU_GO || 'go';
+  spawnSync(go, ['list', '-deps', '-test', './...'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const res = spawnSync(netns, [process.execPath, __filename, ...process.argv.slice(2)], {
+    cwd: root, stdio: 'inherit', env: { ...process.env, GOSFU_IN_NETNS: '1' },
+  });
+  process.exit(res.status === null ? 1 : res.status);
+}
+
 (async () => {
+  maybeReexecInNetns();
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const only = process.env.GOSFU_TEST_ONLY; // 'js' or 'go' for quick local runs
   if (only !== 'go') await mocha(totals);

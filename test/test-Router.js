@@ -414,7 +414,7 @@ describe('Router', () => {
       }
       assert.ok(error instanceof Error, 'router.dump() after close() must reject');
       assert.ok(['Error', 'NotFoundError'].includes(error.constructor.name), error.constructor.name);
-      assert.equal(error.message, `handler with id "${router.id}" not found [method:router.dump]`);
+      assert.equal(error.message, `Channel request handler with ID ${router.id} not found [method:router.dump]`);
       await closeWorker(worker);
       assert.deepEqual(events, ['observer close']);
       assert.equal(other.closed, true);

@@ -95,6 +95,9 @@ type fwdEnv struct {
 	seq       uint16
 	ts        uint32
 	count     int
+	// sinkKeys are the SRTP master keys the transports encrypt with, in
+	// the order of sinks (srtp modes).
+	sinkKeys [][]byte
 	// prodKey is the SRTP master key the producer transport's remote
 	// encrypts with (srtp modes).
 	prodKey []byte
@@ -135,9 +138,14 @@ func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
 			req["enableSrtp"] = true
 			req["srtpCryptoSuite"] = mode
 		}
-		benchRequest(tb, w, "router.createPlainTransport", "r", req)
+		created := benchRequest(tb, w, "router.createPlainTransport", "r", req)
 		sink := benchListenSink(tb)
 		e.sinks = append(e.sinks, sink)
+		if srtpOn {
+			local := created["srtpParameters"].(map[string]any)["keyBase64"].(string)
+			k, _ := base64.StdEncoding.DecodeString(local)
+			e.sinkKeys = append(e.sinkKeys, k)
+		}
 		conn := map[string]any{"ip": "127.0.0.1", "port": sink.LocalAddr().(*net.UDPAddr).Port}
 		var key []byte
 		if srtpOn {
@@ -196,11 +204,31 @@ func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
 	// retransmission buffer to its steady state.
 	e.inject(1, 1)
 	e.inject(4999, 0)
+	// Every sink got the forwarded packets (decryptable in srtp modes).
 	buf := make([]byte, 2000)
 	for i, s := range e.sinks[1:] {
-		_ = s.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if _, err := s.Read(buf); err != nil {
-			tb.Fatalf("consumer %d: nothing forwarded: %v", i, err)
+		var ctx *srtp.Context
+		if srtpOn {
+			if ctx, err = newSrtpContext(mode, e.sinkKeys[i+1], true); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		for {
+			_ = s.SetReadDeadline(time.Now().Add(2 * time.Second))
+			m, err := s.Read(buf)
+			if err != nil {
+				tb.Fatalf("consumer %d: nothing forwarded: %v", i, err)
+			}
+			if isRtcp(buf[:m]) {
+				continue
+			}
+			if ctx != nil {
+				var h rtp.Header
+				if _, err := ctx.DecryptRTP(nil, buf[:m], &h); err != nil {
+					tb.Fatalf("consumer %d: cannot decrypt forwarded packet: %v", i, err)
+				}
+			}
+			break
 		}
 	}
 	for i, c := range e.consumers {

@@ -45,7 +45,12 @@ type Consumer struct {
 	closed         atomic.Bool
 	priority       atomic.Int32
 	traceTypes     atomic.Uint32
-	preferredLayer atomic.Int32 // spatial; -1 when unset
+	// preferred spatial and temporal layers (simulcast/svc), clamped to
+	// what the producer sends.
+	preferredSpatial  atomic.Int32
+	preferredTemporal atomic.Int32
+	maxSpatial        int
+	maxTemporal       int
 
 	// mu serialises the send path (packets from the producer) with RTCP
 	// feedback (from the transport) and timers.
@@ -125,7 +130,12 @@ func (t *Transport) consume(data []byte) (any, error) {
 		lastScore:     -1,
 	}
 	c.priority.Store(1)
-	c.preferredLayer.Store(-1)
+	if len(params.Encodings) > 0 {
+		sm := ortc.ParseScalabilityMode(params.Encodings[0].ScalabilityMode)
+		c.maxSpatial, c.maxTemporal = sm.SpatialLayers-1, sm.TemporalLayers-1
+	}
+	c.preferredSpatial.Store(int32(c.maxSpatial))
+	c.preferredTemporal.Store(int32(c.maxTemporal))
 	c.paused.Store(req.Paused)
 	c.producerPause.Store(producer.paused.Load())
 	if len(params.Encodings) > 0 {
@@ -191,11 +201,8 @@ func (t *Transport) consume(data []byte) (any, error) {
 	cfg.InitialRtxSeq = uint16(rand.IntN(0xffff))
 	c.send = rtpstream.NewSendStream(cfg)
 	if len(req.PreferredLayers) > 0 && string(req.PreferredLayers) != "null" {
-		var pl struct {
-			SpatialLayer *int `json:"spatialLayer"`
-		}
-		if json.Unmarshal(req.PreferredLayers, &pl) == nil && pl.SpatialLayer != nil {
-			c.preferredLayer.Store(int32(*pl.SpatialLayer))
+		if err := c.setPreferredLayers(req.PreferredLayers); err != nil {
+			return nil, err
 		}
 	}
 	c.encodingIdx = c.targetEncoding()
@@ -247,28 +254,58 @@ func (t *Transport) consume(data []byte) (any, error) {
 	return out, nil
 }
 
-// targetEncoding picks the producer encoding to forward: the preferred
-// spatial layer if set, else the highest.
+// targetEncoding picks the producer encoding to forward: for simulcast
+// the stream of the preferred spatial layer; SVC and simple producers
+// have one stream.
 func (c *Consumer) targetEncoding() int {
 	n := len(c.producer.streams)
-	if n <= 1 {
+	if n <= 1 || c.typ != "simulcast" {
 		return 0
 	}
-	if pl := int(c.preferredLayer.Load()); pl >= 0 && pl < n {
-		return pl
+	pl := int(c.preferredSpatial.Load())
+	if pl >= n {
+		pl = n - 1
 	}
-	return n - 1
+	if pl < 0 {
+		pl = 0
+	}
+	return pl
 }
 
 func (c *Consumer) preferredLayers() map[string]any {
-	pl := int(c.preferredLayer.Load())
-	if pl < 0 {
-		pl = len(c.producer.streams) - 1
-		if pl < 0 {
-			pl = 0
+	return map[string]any{"spatialLayer": c.preferredSpatial.Load(), "temporalLayer": c.preferredTemporal.Load()}
+}
+
+// setPreferredLayers applies {spatialLayer, temporalLayer?} with
+// mediasoup's clamping: an omitted temporal layer means the highest.
+func (c *Consumer) setPreferredLayers(data []byte) error {
+	var req struct {
+		SpatialLayer  *float64 `json:"spatialLayer"`
+		TemporalLayer *float64 `json:"temporalLayer"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil || req.SpatialLayer == nil {
+		return TypeErrorf("missing spatialLayer")
+	}
+	sl := int(*req.SpatialLayer)
+	if sl > c.maxSpatial {
+		sl = c.maxSpatial
+	}
+	if sl < 0 {
+		sl = 0
+	}
+	tl := c.maxTemporal
+	if req.TemporalLayer != nil {
+		tl = int(*req.TemporalLayer)
+		if tl > c.maxTemporal {
+			tl = c.maxTemporal
+		}
+		if tl < 0 {
+			tl = 0
 		}
 	}
-	return map[string]any{"spatialLayer": pl, "temporalLayer": 0}
+	c.preferredSpatial.Store(int32(sl))
+	c.preferredTemporal.Store(int32(tl))
+	return nil
 }
 
 func (c *Consumer) active() bool {
@@ -414,14 +451,13 @@ func (c *Consumer) sendSenderReport(now int64) {
 }
 
 func (c *Consumer) scoreObject() map[string]any {
-	producerScores := []int{}
+	producerScores := c.producer.scoreList()
 	producerScore := 0
-	for i, s := range c.producer.scores() {
-		sc, _ := s["score"].(uint8)
-		producerScores = append(producerScores, int(sc))
-		if i == c.encodingIdx || (len(c.producer.streams) == 1) {
-			producerScore = int(sc)
-		}
+	if c.typ == "pipe" {
+		// A pipe consumer forwards every stream: it does not judge them.
+		producerScore = 10
+	} else if c.encodingIdx < len(producerScores) {
+		producerScore = producerScores[c.encodingIdx]
 	}
 	return map[string]any{
 		"score":          int(c.send.Score()),
@@ -532,14 +568,9 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if c.typ != "simulcast" && c.typ != "svc" {
 			return nil, nil
 		}
-		var req struct {
-			SpatialLayer  int  `json:"spatialLayer"`
-			TemporalLayer *int `json:"temporalLayer"`
+		if err := c.setPreferredLayers(data); err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(data, &req); err != nil {
-			return nil, TypeErrorf("invalid preferredLayers")
-		}
-		c.preferredLayer.Store(int32(req.SpatialLayer))
 		c.mu.Lock()
 		idx := c.targetEncoding()
 		switched := idx != c.encodingIdx
@@ -550,7 +581,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		c.mu.Unlock()
 		if switched {
 			c.producer.requestKeyFrame(idx, nowMs())
-			c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": idx, "temporalLayer": 0})
+			c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": idx, "temporalLayer": c.preferredTemporal.Load()})
 		}
 		return c.preferredLayers(), nil
 	case "consumer.setPriority":
@@ -584,7 +615,7 @@ func (c *Consumer) dump() any {
 		"producerId":                 c.producer.id,
 		"kind":                       c.kind,
 		"type":                       c.typ,
-		"rtpParameters":              c.rtpParameters,
+		"rtpParameters":              dumpRtpParameters(c.rtpParameters),
 		"consumableRtpEncodings":     c.producer.consumable.Encodings,
 		"supportedCodecPayloadTypes": c.supportedPTs(),
 		"traceEventTypes":            traceTypeNames(c.traceTypes.Load(), consumerTraceTypes),

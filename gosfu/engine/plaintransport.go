@@ -203,9 +203,11 @@ func sctpParameters(streams map[string]float64, maxMsg, sendBuf float64) map[str
 	}
 }
 
+// listenError maps socket errors: invalid listen info is a TypeError,
+// anything else (ports exhausted, bind failures) an Error.
 func listenError(err error) error {
-	if errors.Is(err, netio.ErrNoPort) {
-		return Errorf("%s", err.Error())
+	if errors.Is(err, netio.ErrInvalid) {
+		return TypeErrorf("%s", err.Error())
 	}
 	return Errorf("%s", err.Error())
 }

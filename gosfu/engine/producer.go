@@ -143,6 +143,18 @@ func (t *Transport) produce(data []byte) (any, error) {
 	if len(params.Encodings) == 0 {
 		params.Encodings = []ortc.RtpEncodingParameters{{}}
 	}
+	// Every packet must be attributable to an encoding.
+	for _, e := range params.Encodings {
+		if e.Ssrc != nil || e.Rid != "" {
+			continue
+		}
+		if len(params.Encodings) > 1 {
+			return nil, TypeErrorf("wrong entry in rtpMapping.encodings (missing ssrc or rid)")
+		}
+		if params.Mid == "" {
+			return nil, TypeErrorf("wrong entry in rtpMapping.encodings (missing ssrc or rid, or rtpParameters.mid)")
+		}
+	}
 	if t.typ != "pipe" {
 		t.mu.Lock()
 		if t.cnameForProducers == "" {
@@ -785,7 +797,7 @@ func (p *Producer) dump() any {
 		"id":              p.id,
 		"kind":            p.kind,
 		"type":            p.typ,
-		"rtpParameters":   p.rtpParameters,
+		"rtpParameters":   dumpRtpParameters(p.rtpParameters),
 		"rtpMapping":      p.mapping,
 		"rtpStreams":      streams,
 		"traceEventTypes": traceTypeNames(p.traceTypes.Load(), producerTraceTypes),
@@ -886,4 +898,85 @@ func (p *Producer) checkInactivity(now int64) {
 	if changed {
 		p.emitScore()
 	}
+}
+
+// dumpRtpParameters renders params the way mediasoup's worker dumps them:
+// canonical MIME type case, RTCP feedback without empty parameters, and
+// every encoding naming its codec payload type (the first media codec
+// unless given).
+func dumpRtpParameters(params *ortc.RtpParameters) any {
+	b, err := json.Marshal(params)
+	if err != nil {
+		return params
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return params
+	}
+	firstPT := -1
+	for _, c := range params.Codecs {
+		if !ortc.IsRtxMimeType(c.MimeType) {
+			firstPT = c.PayloadType
+			break
+		}
+	}
+	if codecs, ok := m["codecs"].([]any); ok {
+		for _, ci := range codecs {
+			c, ok := ci.(map[string]any)
+			if !ok {
+				continue
+			}
+			if mt, ok := c["mimeType"].(string); ok {
+				c["mimeType"] = canonicalMimeType(mt)
+			}
+			if fbs, ok := c["rtcpFeedback"].([]any); ok {
+				for _, fi := range fbs {
+					if fb, ok := fi.(map[string]any); ok && fb["parameter"] == "" {
+						delete(fb, "parameter")
+					}
+				}
+			}
+		}
+	}
+	if encs, ok := m["encodings"].([]any); ok && firstPT >= 0 {
+		for _, ei := range encs {
+			if e, ok := ei.(map[string]any); ok {
+				if _, has := e["codecPayloadType"]; !has {
+					e["codecPayloadType"] = firstPT
+				}
+			}
+		}
+	}
+	return m
+}
+
+var canonicalMimeTypes = func() map[string]string {
+	out := map[string]string{}
+	for _, c := range ortc.SupportedRtpCapabilities().Codecs {
+		out[strings.ToLower(c.MimeType)] = c.MimeType
+	}
+	out["audio/rtx"] = "audio/rtx"
+	out["video/rtx"] = "video/rtx"
+	return out
+}()
+
+func canonicalMimeType(mt string) string {
+	if c, ok := canonicalMimeTypes[strings.ToLower(mt)]; ok {
+		return c
+	}
+	return mt
+}
+
+// scoreList returns one score per encoding (0 until it receives), as
+// consumers report producerScores.
+func (p *Producer) scoreList() []int {
+	p.recvMu.Lock()
+	defer p.recvMu.Unlock()
+	out := make([]int, len(p.streams))
+	for i, s := range p.streams {
+		if s.recv != nil {
+			out[i] = int(s.recv.Score())
+		}
+	}
+	return out
 }

@@ -68,7 +68,7 @@ func (w *Worker) createWebRtcServer(data []byte) (any, error) {
 	}
 	fail := func(err error) (any, error) {
 		s.closeSockets()
-		return nil, Errorf("%s", err.Error())
+		return nil, listenError(err)
 	}
 	for _, info := range req.ListenInfos {
 		switch info.Protocol {

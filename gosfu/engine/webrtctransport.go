@@ -193,7 +193,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 				conn, err := netio.ListenUDP(info, s.RtcMinPort, s.RtcMaxPort)
 				if err != nil {
 					l.close()
-					return nil, Errorf("%s", err.Error())
+					return nil, listenError(err)
 				}
 				sock := &udpSocket{conn: conn, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), announced: info.AnnouncedAddress}
 				l.udp = append(l.udp, sock)
@@ -202,7 +202,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 				ln, err := netio.ListenTCP(info, s.RtcMinPort, s.RtcMaxPort)
 				if err != nil {
 					l.close()
-					return nil, Errorf("%s", err.Error())
+					return nil, listenError(err)
 				}
 				l.tcp = append(l.tcp, ln)
 				l.candidates = append(l.candidates, candidate("tcp", ln.Addr().(*net.TCPAddr).AddrPort(), info.AnnouncedAddress, pref))

@@ -38,12 +38,16 @@ type Flags struct {
 // ErrNoPort is returned when every port of the range is taken.
 var ErrNoPort = errors.New("no more available ports")
 
+// ErrInvalid is wrapped by errors about invalid listen information (bad
+// IP, bad port range): the caller's fault rather than the system's.
+var ErrInvalid = errors.New("invalid listen info")
+
 // ListenUDP binds a UDP socket on info.IP: on info.Port when set, else on a
 // random free port of info.PortRange, else of [minPort, maxPort].
 func ListenUDP(info ListenInfo, minPort, maxPort int) (*net.UDPConn, error) {
 	ip, err := netip.ParseAddr(info.IP)
 	if err != nil {
-		return nil, fmt.Errorf("invalid IP '%s'", info.IP)
+		return nil, fmt.Errorf("%w: invalid IP '%s'", ErrInvalid, info.IP)
 	}
 	network := "udp4"
 	if ip.Is6() {
@@ -57,7 +61,7 @@ func ListenUDP(info ListenInfo, minPort, maxPort int) (*net.UDPConn, error) {
 		lo, hi = info.PortRange.Min, info.PortRange.Max
 	}
 	if lo <= 0 || hi > 65535 || lo > hi {
-		return nil, fmt.Errorf("invalid port range [%d, %d]", lo, hi)
+		return nil, fmt.Errorf("%w: invalid port range [%d, %d]", ErrInvalid, lo, hi)
 	}
 	n := hi - lo + 1
 	// Start at a random port and walk the range once, as mediasoup's port

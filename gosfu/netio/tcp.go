@@ -15,7 +15,7 @@ import (
 func ListenTCP(info ListenInfo, minPort, maxPort int) (*net.TCPListener, error) {
 	ip, err := netip.ParseAddr(info.IP)
 	if err != nil {
-		return nil, fmt.Errorf("invalid IP '%s'", info.IP)
+		return nil, fmt.Errorf("%w: invalid IP '%s'", ErrInvalid, info.IP)
 	}
 	network := "tcp4"
 	if ip.Is6() {
@@ -29,7 +29,7 @@ func ListenTCP(info ListenInfo, minPort, maxPort int) (*net.TCPListener, error) 
 		lo, hi = info.PortRange.Min, info.PortRange.Max
 	}
 	if lo <= 0 || hi > 65535 || lo > hi {
-		return nil, fmt.Errorf("invalid port range [%d, %d]", lo, hi)
+		return nil, fmt.Errorf("%w: invalid port range [%d, %d]", ErrInvalid, lo, hi)
 	}
 	n := hi - lo + 1
 	start := rand.IntN(n)
