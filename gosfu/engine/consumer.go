@@ -40,11 +40,11 @@ type Consumer struct {
 	// ptAllowed lists the payload types the remote accepts.
 	ptAllowed [128]bool
 
-	paused         atomic.Bool
-	producerPause  atomic.Bool
-	closed         atomic.Bool
-	priority       atomic.Int32
-	traceTypes     atomic.Uint32
+	paused        atomic.Bool
+	producerPause atomic.Bool
+	closed        atomic.Bool
+	priority      atomic.Int32
+	traceTypes    atomic.Uint32
 	// preferred spatial and temporal layers (simulcast/svc), clamped to
 	// what the producer sends.
 	preferredSpatial  atomic.Int32
