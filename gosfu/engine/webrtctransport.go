@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -796,10 +797,17 @@ type dtlsPacketConn struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	raddr     *net.UDPAddr
+
+	// The read deadline: pion/dtls interrupts a blocked ReadFrom by
+	// setting one in the past when a handshake fails or times out.
+	dlMu         sync.Mutex
+	readDeadline time.Time
+	dlChanged    chan struct{}
 }
 
 func newDtlsPacketConn(l *webrtcLink) *dtlsPacketConn {
-	return &dtlsPacketConn{l: l, in: make(chan []byte, 128), done: make(chan struct{}), raddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}}
+	return &dtlsPacketConn{l: l, in: make(chan []byte, 128), done: make(chan struct{}), raddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9},
+		dlChanged: make(chan struct{})}
 }
 
 func (c *dtlsPacketConn) push(b []byte) {
@@ -815,11 +823,38 @@ func (c *dtlsPacketConn) push(b []byte) {
 func (c *dtlsPacketConn) RemoteAddr() net.Addr { return c.raddr }
 
 func (c *dtlsPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	select {
-	case b := <-c.in:
-		return copy(p, b), c.raddr, nil
-	case <-c.done:
-		return 0, nil, net.ErrClosed
+	for {
+		c.dlMu.Lock()
+		deadline, changed := c.readDeadline, c.dlChanged
+		c.dlMu.Unlock()
+		var expired <-chan time.Time
+		var timer *time.Timer
+		if !deadline.IsZero() {
+			d := time.Until(deadline)
+			if d <= 0 {
+				return 0, nil, os.ErrDeadlineExceeded
+			}
+			timer = time.NewTimer(d)
+			expired = timer.C
+		}
+		select {
+		case b := <-c.in:
+			if timer != nil {
+				timer.Stop()
+			}
+			return copy(p, b), c.raddr, nil
+		case <-c.done:
+			if timer != nil {
+				timer.Stop()
+			}
+			return 0, nil, net.ErrClosed
+		case <-expired:
+			return 0, nil, os.ErrDeadlineExceeded
+		case <-changed:
+			if timer != nil {
+				timer.Stop()
+			}
+		}
 	}
 }
 
@@ -843,6 +878,15 @@ func (c *dtlsPacketConn) Close() error {
 func (c *dtlsPacketConn) LocalAddr() net.Addr {
 	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
 }
-func (c *dtlsPacketConn) SetDeadline(time.Time) error      { return nil }
-func (c *dtlsPacketConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *dtlsPacketConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
+
+func (c *dtlsPacketConn) SetReadDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	c.readDeadline = t
+	close(c.dlChanged)
+	c.dlChanged = make(chan struct{})
+	c.dlMu.Unlock()
+	return nil
+}
+
 func (c *dtlsPacketConn) SetWriteDeadline(time.Time) error { return nil }
