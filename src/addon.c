@@ -43,6 +43,7 @@ typedef struct engine_ctx {
   napi_env env;
   int hook_added;
   int refs; /* the JS external and the tsfn; freed when both are gone */
+  napi_ref cb_ref; /* the JS event callback, for synchronous draining */
 } engine_ctx;
 
 #define CHECK(call)                                                            \
@@ -143,12 +144,8 @@ static napi_value make_payload(napi_env env, event *e) {
   return v;
 }
 
-/* Runs on the JS thread: drain the queue and call JS once per event. */
-static void call_js(napi_env env, napi_value js_cb, void *vctx, void *unused) {
-  (void)unused;
-  engine_ctx *ctx = vctx;
-  if (env == NULL || js_cb == NULL)
-    return;
+/* Runs on the JS thread: take the whole queue and call JS once per event. */
+static void drain(napi_env env, napi_value js_cb, engine_ctx *ctx) {
   pthread_mutex_lock(&ctx->mu);
   event *e = ctx->head;
   ctx->head = ctx->tail = NULL;
@@ -177,6 +174,28 @@ static void call_js(napi_env env, napi_value js_cb, void *vctx, void *unused) {
     free_event(e);
     e = next;
   }
+}
+
+static void call_js(napi_env env, napi_value js_cb, void *vctx, void *unused) {
+  (void)unused;
+  if (env == NULL || js_cb == NULL)
+    return;
+  drain(env, js_cb, vctx);
+}
+
+/* Delivers the events queued so far right now: a synchronous request
+ * returns after the events it caused (as mediasoup's worker notifies before
+ * it answers). */
+static void drain_sync(napi_env env, engine_ctx *ctx) {
+  pthread_mutex_lock(&ctx->mu);
+  int pending = ctx->head != NULL && !ctx->closed;
+  pthread_mutex_unlock(&ctx->mu);
+  if (!pending || ctx->cb_ref == NULL)
+    return;
+  napi_value cb;
+  if (napi_get_reference_value(env, ctx->cb_ref, &cb) != napi_ok || cb == NULL)
+    return;
+  drain(env, cb, ctx);
 }
 
 static void close_ctx(engine_ctx *ctx);
@@ -224,6 +243,12 @@ static void close_ctx(engine_ctx *ctx) {
    * the fence above keeps any later one out. */
   gosfu_engine_close(ctx->handle);
   napi_release_threadsafe_function(ctx->tsfn, napi_tsfn_abort);
+  /* The strong reference would keep the callback (and through it the
+   * external) alive forever. */
+  if (ctx->cb_ref) {
+    napi_delete_reference(ctx->env, ctx->cb_ref);
+    ctx->cb_ref = NULL;
+  }
 }
 
 static void cleanup_hook(void *arg) {
@@ -317,6 +342,7 @@ static napi_value create_engine(napi_env env, napi_callback_info info) {
     throw_last(env, "napi_create_threadsafe_function");
     return NULL;
   }
+  napi_create_reference(env, argv[1], 1, &ctx->cb_ref);
   uint8_t *err = NULL;
   size_t err_len = 0;
   /* The callback may fire during creation (logs): ctx is ready by now. */
@@ -324,6 +350,8 @@ static napi_value create_engine(napi_env env, napi_callback_info info) {
                                     &err, &err_len);
   free(settings);
   if (ctx->handle == 0) {
+    napi_delete_reference(env, ctx->cb_ref);
+    ctx->cb_ref = NULL;
     pthread_mutex_lock(&ctx->mu);
     ctx->closed = 1;
     pthread_mutex_unlock(&ctx->mu);
@@ -403,6 +431,14 @@ static napi_value request(napi_env env, napi_callback_info info) {
   free(handler);
   free(payload);
   napi_value result = NULL;
+  if (ctx)
+    drain_sync(env, ctx);
+  bool exc = false;
+  napi_is_exception_pending(env, &exc);
+  if (exc) {
+    gosfu_free(out);
+    return NULL;
+  }
   if (st != GOSFU_OK) {
     throw_engine_error(env, out, out_len);
   } else if (out_len == 0) {

@@ -317,9 +317,11 @@ describe('gosfu (module)', () => {
         ondebug: () => { throw new Error('bad listener'); },
       });
       worker = await gosfu.createWorker({ logLevel: 'debug' });
+      // Engine events caused by a request are delivered before it resolves.
+      const logged = waitFor(worker.channel, 'worker');
       const router = await worker.createRouter();
       assert.equal(router.closed, false);
-      await waitFor(worker.channel, 'worker');
+      await logged;
     });
   });
 });

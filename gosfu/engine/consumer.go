@@ -34,6 +34,12 @@ type Consumer struct {
 	mid           string
 	midBytes      []byte
 	midExtID      uint8
+	// absSendTimeExtID and twccExtID are written by the consumer itself:
+	// they describe this hop, not the producer's.
+	absSendTimeExtID uint8
+	twccExtID        uint8
+	absSendTime      [3]byte
+	twccSeq          [2]byte
 	// extIDs lists the header extension ids negotiated with the remote
 	// (mid excluded: the consumer writes its own).
 	extIDs []uint8
@@ -149,9 +155,14 @@ func (t *Transport) consume(data []byte) (any, error) {
 	}
 	for _, e := range params.HeaderExtensions {
 		if e.Id > 0 && e.Id < 256 {
-			if e.Uri == uriMid {
+			switch e.Uri {
+			case uriMid:
 				c.midExtID = uint8(e.Id)
-			} else {
+			case uriAbsSendTime:
+				c.absSendTimeExtID = uint8(e.Id)
+			case uriTransportCC:
+				c.twccExtID = uint8(e.Id)
+			default:
 				c.extIDs = append(c.extIDs, uint8(e.Id))
 			}
 		}
@@ -352,6 +363,16 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	if c.midExtID != 0 && c.mid != "" {
 		_ = hdr.SetExtension(c.midExtID, c.midBytes)
+	}
+	if c.absSendTimeExtID != 0 {
+		v := absSendTime(time.Now())
+		c.absSendTime = [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}
+		_ = hdr.SetExtension(c.absSendTimeExtID, c.absSendTime[:])
+	}
+	if c.twccExtID != 0 {
+		seq := c.t.twccSendSeq.Add(1)
+		c.twccSeq = [2]byte{byte(seq >> 8), byte(seq)}
+		_ = hdr.SetExtension(c.twccExtID, c.twccSeq[:])
 	}
 	c.extScratch = hdr.Extensions
 	size := hdr.MarshalSize() + len(p.payload)
@@ -639,4 +660,11 @@ func (c *Consumer) emitTrace(typ string, info map[string]any) {
 	c.w.EmitJSON(c.id, "trace", map[string]any{
 		"type": typ, "timestamp": nowMs(), "direction": "out", "info": info,
 	})
+}
+
+// absSendTime is the abs-send-time value: seconds in 6.18 fixed point,
+// 24 bits.
+func absSendTime(t time.Time) uint32 {
+	ns := uint64(t.UnixNano())
+	return uint32((ns<<18)/1e9) & 0xFFFFFF
 }

@@ -277,6 +277,10 @@ func (p *Producer) setup() error {
 			continue
 		case uriVideoOrientation:
 			p.videoOrientationExtID = id
+		case uriTransportCC:
+			// The remote sender numbers all its packets on this transport
+			// with this id; feedback goes back per transport.
+			p.t.twccExtID.Store(uint32(id))
 		}
 		if mapped, ok := consumableExt[e.Uri]; ok && mapped > 0 && mapped < 256 {
 			p.extMap[id] = uint8(mapped)

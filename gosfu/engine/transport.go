@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
@@ -70,6 +71,14 @@ type Transport struct {
 
 	recvStats trafficStats
 	sendStats trafficStats
+
+	// twccSendSeq numbers the packets this transport sends (transport-wide
+	// congestion control); twccExtID is the id remote senders use for it,
+	// and twccRecorder builds the feedback they need.
+	twccSendSeq  atomic.Uint32
+	twccExtID    atomic.Uint32
+	twccMu       sync.Mutex
+	twccRecorder *twcc.Recorder
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -438,6 +447,9 @@ func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
 		return
 	}
 	t.recvStats.add(len(buf), trafficRtp, now)
+	if id := t.twccExtID.Load(); id != 0 {
+		t.recordTwcc(hdr, uint8(id))
+	}
 	p := t.listener.find(hdr)
 	if p == nil {
 		t.listener.dropped.Add(1)
@@ -559,6 +571,7 @@ func (t *Transport) runTimers() {
 				p.sendNacks(now)
 				p.pollKeyFrames(now)
 			}
+			t.sendTwccFeedback(now)
 		case <-rtcpTick.C:
 			now := nowMs()
 			if tk, ok := t.link.(interface{ tick(int64) }); ok {
@@ -614,4 +627,40 @@ func (t *Transport) remoteConnected() {
 			c.producer.requestKeyFrame(c.encodingIdx, now)
 		}
 	}
+}
+
+// recordTwcc notes the arrival of a packet carrying a transport-wide
+// sequence number.
+func (t *Transport) recordTwcc(hdr *rtp.Header, id uint8) {
+	v := hdr.GetExtension(id)
+	if len(v) < 2 {
+		return
+	}
+	seq := uint16(v[0])<<8 | uint16(v[1])
+	t.twccMu.Lock()
+	if t.twccRecorder == nil {
+		t.twccRecorder = twcc.NewRecorder(randomSsrc())
+	}
+	t.twccRecorder.Record(hdr.SSRC, seq, time.Now().UnixMicro())
+	t.twccMu.Unlock()
+}
+
+// sendTwccFeedback sends the transport-cc feedback collected since the
+// last call (every NACK tick, 40 ms).
+func (t *Transport) sendTwccFeedback(now int64) {
+	t.twccMu.Lock()
+	var pkts []rtcp.Packet
+	if t.twccRecorder != nil && t.twccRecorder.PacketsHeld() > 0 {
+		pkts = t.twccRecorder.BuildFeedbackPacket()
+	}
+	t.twccMu.Unlock()
+	if len(pkts) > 0 {
+		t.sendRtcpPackets(pkts, now)
+	}
+}
+
+func randomSsrc() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -1033,9 +1034,27 @@ func TestPionBadNetworkInput(t *testing.T) {
 		pionRequest(t, w, "transport.connect", id, map[string]any{
 			"dtlsParameters": map[string]any{"role": role, "fingerprints": []any{map[string]any{"algorithm": "sha-256", "value": wrong}}},
 		})
-		waitFor(t, fmt.Sprintf("dtlsstatechange failed (gosfu DTLS client %v)", sfuClient), 10*time.Second, func() bool {
-			return rec.has(id, "dtlsstatechange", "dtlsState", "failed")
-		})
+		deadline := time.Now().Add(10 * time.Second)
+		for !rec.has(id, "dtlsstatechange", "dtlsState", "failed") {
+			if time.Now().After(deadline) {
+				rec.mu.Lock()
+				for _, e := range rec.events {
+					if e.target == id {
+						t.Logf("event %s %s", e.name, e.data)
+					}
+				}
+				rec.mu.Unlock()
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+					if strings.Contains(g, "runDtls") {
+						t.Log(g)
+					}
+				}
+				t.Fatalf("no dtlsstatechange failed (gosfu DTLS client %v): %v, pion %v", sfuClient, transportStats(t, w, id), pc.ConnectionState())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		if st := transportStats(t, w, id); st["dtlsState"] != "failed" {
 			t.Fatalf("dtlsState %v", st["dtlsState"])
 		}
