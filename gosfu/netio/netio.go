@@ -3,6 +3,7 @@
 package netio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -81,10 +82,28 @@ func ListenUDP(info ListenInfo, minPort, maxPort int) (*net.UDPConn, error) {
 }
 
 func bind(network string, ip netip.Addr, port int, info ListenInfo) (*net.UDPConn, error) {
-	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+	reusePort := info.Flags != nil && info.Flags.UDPReusePort
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			// Go enables SO_REUSEADDR on multicast sockets; sharing a port
+			// must be asked for (udpReusePort), as in mediasoup.
+			if reusePort {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
+			} else {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	pc, err := lc.ListenPacket(context.Background(), network, netip.AddrPortFrom(ip, uint16(port)).String())
 	if err != nil {
 		return nil, err
 	}
+	conn := pc.(*net.UDPConn)
 	if info.SendBufferSize > 0 {
 		_ = conn.SetWriteBuffer(info.SendBufferSize)
 	}
@@ -93,6 +112,9 @@ func bind(network string, ip netip.Addr, port int, info ListenInfo) (*net.UDPCon
 	}
 	return conn, nil
 }
+
+// soReusePort is SO_REUSEPORT on Linux.
+const soReusePort = 0xf
 
 // Tuple is mediasoup's TransportTuple.
 type Tuple struct {
