@@ -297,6 +297,21 @@ func (h workerHandler) handleRequest(method string, data []byte) (any, error) {
 		return nil, w.updateSettings(data)
 	case "worker.createRouter":
 		return w.createRouter(data)
+	case "worker.injectFault":
+		// Lets tests prove that engine faults never reach Node; refused
+		// unless the process opted in.
+		if os.Getenv("GOSFU_FAULT_INJECTION") != "1" {
+			return nil, Errorf("unknown method '%s'", method)
+		}
+		var req struct {
+			Where string `json:"where"`
+		}
+		_ = json.Unmarshal(data, &req)
+		if req.Where == "goroutine" {
+			w.Go(func() { panic("injected fault in an engine goroutine") })
+			return nil, nil
+		}
+		panic("injected fault in a request")
 	case "worker.createWebRtcServer":
 		return w.createWebRtcServer(data)
 	case "worker.closeWebRtcServer":
