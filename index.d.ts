@@ -304,6 +304,7 @@ export declare namespace types {
   export type WorkerObserverEvents = {
     close: [];
     newrouter: [Router];
+    newwebrtcserver: [WebRtcServer];
   };
 
   export type WorkerObserver = EnhancedEventEmitter<WorkerObserverEvents>;
@@ -325,6 +326,9 @@ export declare namespace types {
     createRouter<RouterAppData extends AppData = AppData>(
       options?: RouterOptions<RouterAppData>,
     ): Promise<Router<RouterAppData>>;
+    createWebRtcServer<WebRtcServerAppData extends AppData = AppData>(
+      options: WebRtcServerOptions<WebRtcServerAppData>,
+    ): Promise<WebRtcServer<WebRtcServerAppData>>;
   }
 
   // ---------------------------------------------------------------- Router
@@ -368,6 +372,9 @@ export declare namespace types {
     close(): void;
     workerClosed(): void;
     dump(): Promise<RouterDump>;
+    createWebRtcTransport<WebRtcTransportAppData extends AppData = AppData>(
+      options: WebRtcTransportOptions<WebRtcTransportAppData>,
+    ): Promise<WebRtcTransport<WebRtcTransportAppData>>;
     createPlainTransport<PlainTransportAppData extends AppData = AppData>(
       options: PlainTransportOptions<PlainTransportAppData>,
     ): Promise<PlainTransport<PlainTransportAppData>>;
@@ -605,6 +612,138 @@ export declare namespace types {
       rtcpPort?: number;
       srtpParameters?: SrtpParameters;
     }): Promise<void>;
+  }
+
+  // ------------------------------------------------------- WebRtcTransport
+
+  export type IceState = 'new' | 'connected' | 'completed' | 'disconnected' | 'closed';
+
+  export type DtlsState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+  export type DtlsRole = 'auto' | 'client' | 'server';
+
+  export type FingerprintAlgorithm = 'sha-1' | 'sha-224' | 'sha-256' | 'sha-384' | 'sha-512';
+
+  export type DtlsFingerprint = {
+    algorithm: FingerprintAlgorithm;
+    value: string;
+  };
+
+  export type DtlsParameters = {
+    role?: DtlsRole;
+    fingerprints: DtlsFingerprint[];
+  };
+
+  export type IceParameters = {
+    usernameFragment: string;
+    password: string;
+    iceLite?: boolean;
+  };
+
+  export type IceCandidate = {
+    foundation: string;
+    priority: number;
+    /** @deprecated Use address. */
+    ip: string;
+    address: string;
+    protocol: TransportProtocol;
+    port: number;
+    type: 'host';
+    tcpType?: 'passive';
+  };
+
+  export type WebRtcTransportOptions<WebRtcTransportAppData extends AppData = AppData> = {
+    enableUdp?: boolean;
+    enableTcp?: boolean;
+    preferUdp?: boolean;
+    preferTcp?: boolean;
+    initialAvailableOutgoingBitrate?: number;
+    enableSctp?: boolean;
+    numSctpStreams?: NumSctpStreams;
+    maxSctpMessageSize?: number;
+    sctpSendBufferSize?: number;
+    iceConsentTimeout?: number;
+    appData?: WebRtcTransportAppData;
+  } & Either<
+    { webRtcServer: WebRtcServer },
+    Either<{ listenInfos: TransportListenInfo[] }, { listenIps: (TransportListenIp | string)[]; port?: number }>
+  >;
+
+  export type WebRtcTransportStat = BaseTransportStats & {
+    type: string;
+    iceRole: string;
+    iceState: IceState;
+    iceSelectedTuple?: TransportTuple;
+    dtlsState: DtlsState;
+  };
+
+  export type WebRtcTransportEvents = TransportEvents & {
+    icestatechange: [IceState];
+    iceselectedtuplechange: [TransportTuple];
+    dtlsstatechange: [DtlsState];
+    sctpstatechange: [SctpState];
+  };
+
+  export type WebRtcTransportObserverEvents = TransportObserverEvents & {
+    icestatechange: [IceState];
+    iceselectedtuplechange: [TransportTuple];
+    dtlsstatechange: [DtlsState];
+    sctpstatechange: [SctpState];
+  };
+
+  export type WebRtcTransportObserver = EnhancedEventEmitter<WebRtcTransportObserverEvents>;
+
+  /** A WebRTC endpoint: ICE-lite, DTLS-SRTP, bundled RTP/RTCP. */
+  export class WebRtcTransport<WebRtcTransportAppData extends AppData = AppData>
+    extends Transport<WebRtcTransportAppData, WebRtcTransportEvents, WebRtcTransportObserver> {
+    private constructor();
+    get type(): 'webrtc';
+    get iceRole(): 'controlled';
+    get iceParameters(): IceParameters;
+    get iceCandidates(): IceCandidate[];
+    get iceState(): IceState;
+    get iceSelectedTuple(): TransportTuple | undefined;
+    get dtlsParameters(): DtlsParameters;
+    get dtlsState(): DtlsState;
+    get dtlsRemoteCert(): string | undefined;
+    get sctpParameters(): SctpParameters | undefined;
+    get sctpState(): SctpState | undefined;
+    getStats(): Promise<WebRtcTransportStat[]>;
+    connect(params: { dtlsParameters: DtlsParameters }): Promise<void>;
+    restartIce(): Promise<IceParameters>;
+  }
+
+  // ---------------------------------------------------------- WebRtcServer
+
+  export type WebRtcServerOptions<WebRtcServerAppData extends AppData = AppData> = {
+    listenInfos: TransportListenInfo[];
+    appData?: WebRtcServerAppData;
+  };
+
+  export type WebRtcServerEvents = {
+    workerclose: [];
+  };
+
+  export type WebRtcServerObserverEvents = {
+    close: [];
+    webrtctransporthandled: [WebRtcTransport];
+    webrtctransportunhandled: [WebRtcTransport];
+  };
+
+  export type WebRtcServerObserver = EnhancedEventEmitter<WebRtcServerObserverEvents>;
+
+  /** Shared UDP/TCP ports for many WebRtcTransports. */
+  export class WebRtcServer<WebRtcServerAppData extends AppData = AppData>
+    extends EnhancedEventEmitter<WebRtcServerEvents> {
+    private constructor();
+    get id(): string;
+    get closed(): boolean;
+    get appData(): WebRtcServerAppData;
+    set appData(appData: WebRtcServerAppData);
+    get observer(): WebRtcServerObserver;
+    close(): void;
+    workerClosed(): void;
+    dump(): Promise<unknown>;
   }
 
   // ------------------------------------------------------- DirectTransport
