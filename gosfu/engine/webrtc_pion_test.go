@@ -683,7 +683,9 @@ func subscribe(t *testing.T, w *Worker, api *webrtc.API, transportID string, inf
 }
 
 // pubSub publishes and subscribes one VP8 track and checks what arrives.
-func pubSub(t *testing.T, w *Worker, rec *pionEvents, routerID string, caps json.RawMessage, c pionCase, serverID string, d time.Duration) {
+// inject, when set, runs once both sides are connected, before media.
+func pubSub(t *testing.T, w *Worker, rec *pionEvents, routerID string, caps json.RawMessage, c pionCase, serverID string, d time.Duration,
+	inject func(sendInfo, recvInfo *webrtcTransportInfo)) {
 	t.Helper()
 	api := newPionAPI(t, c, c.sfuDtlsC)
 	sendID, sendInfo := createPionTransport(t, w, routerID, c, serverID)
@@ -693,6 +695,9 @@ func pubSub(t *testing.T, w *Worker, rec *pionEvents, routerID string, caps json
 	pub := publish(t, w, api, sendID, sendInfo, c, prodID)
 	sub := subscribe(t, w, api, recvID, recvInfo, c, caps, prodID, consID)
 
+	if inject != nil {
+		inject(sendInfo, recvInfo)
+	}
 	frames := pub.sendFrames(t, d)
 	select {
 	case <-sub.trackCh:
@@ -805,7 +810,7 @@ func TestPionPublishSubscribe(t *testing.T) {
 		{name: "server-tcp", server: true, tcp: true, sfuDtlsC: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			pubSub(t, w, rec, routerID, caps, c, "pion-srv", 1500*time.Millisecond)
+			pubSub(t, w, rec, routerID, caps, c, "pion-srv", 1500*time.Millisecond, nil)
 		})
 	}
 }
@@ -1066,8 +1071,24 @@ func TestPionBadNetworkInput(t *testing.T) {
 
 	// The worker still serves: a normal publish/subscribe, on own sockets
 	// and through the WebRtcServer that received the garbage.
-	pubSub(t, w, rec, routerID, caps, pionCase{name: "after-bad-input"}, "", time.Second)
-	pubSub(t, w, rec, routerID, caps, pionCase{name: "after-bad-input-server", server: true}, "pion-srv", time.Second)
+	// While they run, DTLS, RTP, RTCP and STUN from a foreign tuple hit
+	// both connected transports: dropped without disturbing them.
+	inject := func(sendInfo, recvInfo *webrtcTransportInfo) {
+		for _, info := range []*webrtcTransportInfo{sendInfo, recvInfo} {
+			to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: info.IceCandidates[0].Port}
+			rtcpPkt := []byte{0x81, 201, 0, 7, 0, 0, 0, 1, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+			for i := 0; i < 50; i++ {
+				for _, b := range [][]byte{clientHello, plainVP8(uint16(i)), rtcpPkt, {23, 0xfe, 0xfd, 0, 1}, stunRequest(t, info.IceParameters.UsernameFragment, "bad", true, true, true)} {
+					_, _ = attacker.WriteToUDP(b, to)
+				}
+			}
+		}
+		drainReplies(t, attacker, func(m *stun.Message) bool {
+			return m.Type.Class == stun.ClassErrorResponse && stunErrorCode(t, m.Raw) == 401
+		})
+	}
+	pubSub(t, w, rec, routerID, caps, pionCase{name: "after-bad-input"}, "", time.Second, inject)
+	pubSub(t, w, rec, routerID, caps, pionCase{name: "after-bad-input-server", server: true}, "pion-srv", time.Second, inject)
 	if st := transportStats(t, w, badID); st["iceState"] != "connected" {
 		t.Fatalf("attacked transport: %v", st)
 	}
