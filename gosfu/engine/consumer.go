@@ -64,8 +64,18 @@ type Consumer struct {
 	send         *rtpstream.SendStream
 	seq          *seqmanager.SeqManager[uint16]
 	syncRequired bool
-	// encodingIdx is the producer encoding currently forwarded (simulcast).
+	// encodingIdx is the producer encoding currently forwarded (-1 before
+	// the first key frame); targetIdx the one wanted (simulcast: preferred
+	// layer, lowered to what is active). A switch happens on a key frame of
+	// the target.
 	encodingIdx int
+	targetIdx   int
+	// Timestamps are continuous across switches: out = in + tsOffset.
+	tsOffset  uint32
+	lastInTs  uint32
+	lastOutTs uint32
+	haveSent  bool
+	clockRate uint32
 	extScratch  []rtp.Extension
 	buf         []byte
 	rtxBuf      []byte
@@ -216,7 +226,9 @@ func (t *Transport) consume(data []byte) (any, error) {
 			return nil, err
 		}
 	}
-	c.encodingIdx = c.targetEncoding()
+	c.encodingIdx = -1
+	c.targetIdx = c.targetEncoding()
+	c.clockRate = uint32(media.ClockRate)
 
 	t.mu.Lock()
 	if t.closed {
@@ -248,7 +260,7 @@ func (t *Transport) consume(data []byte) (any, error) {
 		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
 	}
 	if c.active() {
-		producer.requestKeyFrame(c.encodingIdx, nowMs())
+		producer.requestKeyFrame(c.targetIdx, nowMs())
 	}
 	out := map[string]any{
 		"kind":           c.kind,
@@ -330,11 +342,17 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 		return
 	}
 	c.mu.Lock()
+	switched := false
 	if p.encodingIdx != c.encodingIdx {
-		c.mu.Unlock()
-		return
-	}
-	if c.syncRequired {
+		// Another stream: only the target's key frame starts it (audio has
+		// no key frames and a single stream).
+		if p.encodingIdx != c.targetIdx || (c.kind == "video" && !p.keyFrame) {
+			c.mu.Unlock()
+			return
+		}
+		c.switchTo(p)
+		switched = true
+	} else if c.syncRequired {
 		if c.kind == "video" && !p.keyFrame {
 			// Delta frames are useless to a decoder before a key frame.
 			c.mu.Unlock()
@@ -351,6 +369,11 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	hdr := p.hdr
 	hdr.SSRC = c.ssrc
 	hdr.SequenceNumber = seq
+	hdr.Timestamp = p.hdr.Timestamp + c.tsOffset
+	if !c.haveSent || int32(p.hdr.Timestamp-c.lastInTs) > 0 {
+		c.lastInTs, c.lastOutTs = p.hdr.Timestamp, hdr.Timestamp
+	}
+	c.haveSent = true
 	hdr.Extensions = c.extScratch[:0]
 	hdr.Extension = false
 	hdr.ExtensionProfile = 0
@@ -392,6 +415,9 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	c.t.sendRtp(c, b, trafficRtp, now)
 	c.mu.Unlock()
+	if switched && (c.typ == "simulcast" || c.typ == "svc") {
+		c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": p.encodingIdx, "temporalLayer": c.maxTemporal})
+	}
 	if tt := c.traceTypes.Load(); tt != 0 {
 		if tt&1 != 0 {
 			c.emitTrace("rtp", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq, "isKeyFrame": p.keyFrame})
@@ -426,7 +452,7 @@ func (c *Consumer) receiveKeyFrameRequest(fir bool, now int64) {
 	}
 	c.mu.Lock()
 	c.send.ReceiveKeyFrameRequest(fir)
-	idx := c.encodingIdx
+	idx := c.targetIdx
 	c.mu.Unlock()
 	if tt := c.traceTypes.Load(); (fir && tt&(1<<4) != 0) || (!fir && tt&(1<<3) != 0) {
 		typ := "pli"
@@ -477,8 +503,8 @@ func (c *Consumer) scoreObject() map[string]any {
 	if c.typ == "pipe" {
 		// A pipe consumer forwards every stream: it does not judge them.
 		producerScore = 10
-	} else if c.encodingIdx < len(producerScores) {
-		producerScore = producerScores[c.encodingIdx]
+	} else if idx := c.currentOrTarget(); idx < len(producerScores) {
+		producerScore = producerScores[idx]
 	}
 	return map[string]any{
 		"score":          int(c.send.Score()),
@@ -502,6 +528,7 @@ func (c *Consumer) producerScoreChanged([]map[string]any) {
 	if c.closed.Load() {
 		return
 	}
+	c.updateTarget(nowMs())
 	c.w.EmitJSON(c.id, "score", c.scoreObject())
 }
 
@@ -567,8 +594,12 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 	case "consumer.getStats":
 		out := []any{c.send.Stats(nowMs())}
 		c.producer.recvMu.Lock()
-		if c.encodingIdx < len(c.producer.streams) {
-			if s := c.producer.streams[c.encodingIdx]; s.recv != nil {
+		idx := c.encodingIdx
+		if idx < 0 {
+			idx = c.targetIdx
+		}
+		if idx < len(c.producer.streams) {
+			if s := c.producer.streams[idx]; s.recv != nil {
 				out = append(out, s.recv.Stats(nowMs()))
 			}
 		}
@@ -581,7 +612,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if c.paused.Swap(false) {
 			c.requireSync()
 			if c.active() {
-				c.producer.requestKeyFrame(c.encodingIdx, nowMs())
+				c.producer.requestKeyFrame(c.targetIdx, nowMs())
 			}
 		}
 		return nil, nil
@@ -592,18 +623,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if err := c.setPreferredLayers(data); err != nil {
 			return nil, err
 		}
-		c.mu.Lock()
-		idx := c.targetEncoding()
-		switched := idx != c.encodingIdx
-		if switched {
-			c.encodingIdx = idx
-			c.syncRequired = true
-		}
-		c.mu.Unlock()
-		if switched {
-			c.producer.requestKeyFrame(idx, nowMs())
-			c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": idx, "temporalLayer": c.preferredTemporal.Load()})
-		}
+		c.updateTarget(nowMs())
 		return c.preferredLayers(), nil
 	case "consumer.setPriority":
 		var req struct {
@@ -616,7 +636,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		return map[string]any{"priority": c.priority.Load()}, nil
 	case "consumer.requestKeyFrame":
 		if c.active() {
-			c.producer.requestKeyFrame(c.encodingIdx, nowMs())
+			c.producer.requestKeyFrame(c.targetIdx, nowMs())
 		}
 		return nil, nil
 	case "consumer.enableTraceEvent":
@@ -667,4 +687,60 @@ func (c *Consumer) emitTrace(typ string, info map[string]any) {
 func absSendTime(t time.Time) uint32 {
 	ns := uint64(t.UnixNano())
 	return uint32((ns<<18)/1e9) & 0xFFFFFF
+}
+
+func (c *Consumer) currentOrTarget() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.encodingIdx >= 0 {
+		return c.encodingIdx
+	}
+	return c.targetIdx
+}
+
+// switchTo makes p's stream the forwarded one, keeping sequence numbers
+// and timestamps continuous. Called with c.mu held, p a key frame.
+func (c *Consumer) switchTo(p *rtpPacket) {
+	if c.haveSent && c.encodingIdx >= 0 {
+		// Place the new stream's frame after the last one sent: by capture
+		// time when both streams have Sender Reports, else one frame later.
+		delta := uint32(0)
+		oldNtp, ok1 := c.producer.rtpToNtp(c.encodingIdx, c.lastInTs)
+		newNtp, ok2 := c.producer.rtpToNtp(p.encodingIdx, p.hdr.Timestamp)
+		if ok1 && ok2 && newNtp > oldNtp {
+			delta = uint32((newNtp - oldNtp) * uint64(c.clockRate) >> 32)
+		}
+		if delta == 0 {
+			delta = c.clockRate / 30
+		}
+		c.tsOffset = c.lastOutTs + delta - p.hdr.Timestamp
+	}
+	c.encodingIdx = p.encodingIdx
+	c.seq.Sync(p.hdr.SequenceNumber - 1)
+	c.syncRequired = false
+}
+
+// updateTarget picks the stream to forward: the preferred spatial layer,
+// or the highest lower one that is active when it is not.
+func (c *Consumer) updateTarget(now int64) {
+	if c.typ != "simulcast" || c.closed.Load() {
+		return
+	}
+	want := c.targetEncoding()
+	active := c.producer.activeStreams()
+	target := want
+	for i := want; i >= 0; i-- {
+		if i < len(active) && active[i] {
+			target = i
+			break
+		}
+	}
+	c.mu.Lock()
+	changed := target != c.targetIdx
+	c.targetIdx = target
+	needKeyFrame := changed && target != c.encodingIdx
+	c.mu.Unlock()
+	if needKeyFrame && c.active() {
+		c.producer.requestKeyFrame(target, now)
+	}
 }

@@ -984,3 +984,25 @@ func (p *Producer) scoreList() []int {
 	}
 	return out
 }
+
+// rtpToNtp maps an RTP timestamp of an encoding to the sender's NTP time
+// (from its last Sender Report).
+func (p *Producer) rtpToNtp(idx int, ts uint32) (uint64, bool) {
+	p.recvMu.Lock()
+	defer p.recvMu.Unlock()
+	if idx < 0 || idx >= len(p.streams) || p.streams[idx].recv == nil {
+		return 0, false
+	}
+	return p.streams[idx].recv.RTPToNTP(ts)
+}
+
+// activeStreams tells which encodings are receiving media.
+func (p *Producer) activeStreams() []bool {
+	p.recvMu.Lock()
+	defer p.recvMu.Unlock()
+	out := make([]bool, len(p.streams))
+	for i, s := range p.streams {
+		out[i] = s.recv != nil && s.recv.Active()
+	}
+	return out
+}
