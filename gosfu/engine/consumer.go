@@ -71,11 +71,11 @@ type Consumer struct {
 	encodingIdx int
 	targetIdx   int
 	// Timestamps are continuous across switches: out = in + tsOffset.
-	tsOffset  uint32
-	lastInTs  uint32
-	lastOutTs uint32
-	haveSent  bool
-	clockRate uint32
+	tsOffset    uint32
+	lastInTs    uint32
+	lastOutTs   uint32
+	haveSent    bool
+	clockRate   uint32
 	extScratch  []rtp.Extension
 	buf         []byte
 	rtxBuf      []byte
