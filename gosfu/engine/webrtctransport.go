@@ -19,6 +19,7 @@ import (
 	"github.com/pion/srtp/v3"
 
 	"github.com/gosfu/gosfu/gosfu/ice"
+	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/netio"
 )
 
@@ -598,6 +599,7 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 		dtls.WithSRTPProtectionProfiles(srtpProfiles...),
 		dtls.WithInsecureSkipVerify(true),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithLoggerFactory(l.t.w.log.PionFactory(logger.TagDtls)),
 		verifyPeer,
 	}
 	var (

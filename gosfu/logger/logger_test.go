@@ -36,3 +36,24 @@ func TestParseLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestPionFactory(t *testing.T) {
+	var got []string
+	l := New(LevelDebug, TagDtls, func(level Level, name, msg string) { got = append(got, level.String()+":"+name+":"+msg) })
+	pl := l.PionFactory(TagDtls).NewLogger("dtls")
+	pl.Tracef("hidden %d", 1)
+	pl.Debugf("hello %d", 2)
+	pl.Warn("careful")
+	l.Set(LevelWarn, 0)
+	pl.Infof("dropped")
+	pl.Errorf("bad %s", "thing")
+	want := []string{"debug:pion:dtls:hello 2", "warn:pion:dtls:careful", "error:pion:dtls:bad thing"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v want %v", got, want)
+		}
+	}
+}
