@@ -29,7 +29,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -310,33 +309,64 @@ func measure(f func()) measurement {
 	return measurement{wall: wall.Nanoseconds(), cpu: c1 - c0, allocs: a1 - a0}
 }
 
+func (m *measurement) add(o measurement) {
+	m.wall += o.wall
+	m.cpu += o.cpu
+	m.allocs += o.allocs
+}
+
+// report sets the per forwarded packet metrics of a run, and its ratio to
+// the baseline measured alongside (same packet count, interleaved in
+// chunks so that load changes on the machine hit both alike).
+func report(b *testing.B, fwd uint64, eng, base measurement) {
+	cpu := float64(eng.cpu) / float64(fwd)
+	b.ReportMetric(float64(eng.wall)/float64(fwd), "ns/fwd")
+	b.ReportMetric(cpu, "cpu-ns/fwd")
+	b.ReportMetric(float64(eng.allocs)/float64(fwd), "allocs/fwd")
+	if base.cpu > 0 {
+		bcpu := float64(base.cpu) / float64(fwd)
+		b.ReportMetric(bcpu, "base-cpu-ns")
+		b.ReportMetric(cpu/bcpu, "x-baseline")
+		b.ReportMetric((float64(eng.wall)/float64(fwd))/(float64(base.wall)/float64(fwd)), "x-baseline-wall")
+	}
+}
+
 func BenchmarkForward(b *testing.B) {
+	const chunks = 8
 	for _, mode := range benchModes {
 		for _, n := range benchFanouts {
 			var env *fwdEnv
+			var bl *baseline
 			b.Run(fmt.Sprintf("%s/N=%d", benchModeName(mode), n), func(b *testing.B) {
 				if env == nil {
 					env = newFwdEnv(b, mode, n)
+					bl = newBaseline(b, mode)
 				}
 				f0 := env.forwarded()
 				b.ReportAllocs()
 				b.ResetTimer()
-				m := measure(func() { env.inject(b.N, 0) })
+				var eng, base measurement
+				for c, done := 0, 0; c < chunks; c++ {
+					k := (b.N - done) / (chunks - c)
+					if k == 0 {
+						continue
+					}
+					eng.add(measure(func() { env.inject(k, 0) }))
+					b.StopTimer()
+					base.add(measure(func() { bl.run(k * n) }))
+					b.StartTimer()
+					done += k
+				}
 				b.StopTimer()
 				fwd := env.forwarded() - f0
 				if want := uint64(b.N) * uint64(n); fwd != want {
 					b.Fatalf("forwarded %d packets, want %d", fwd, want)
 				}
-				cpu := float64(m.cpu) / float64(fwd)
-				b.ReportMetric(float64(m.wall)/float64(fwd), "ns/fwd")
-				b.ReportMetric(cpu, "cpu-ns/fwd")
-				b.ReportMetric(float64(m.allocs)/float64(fwd), "allocs/fwd")
-				if base := baselineCPU(b, mode); base > 0 {
-					b.ReportMetric(cpu/base, "x-baseline")
-				}
+				report(b, fwd, eng, base)
 			})
 			if env != nil {
 				env.close()
+				bl.close()
 			}
 		}
 	}
@@ -397,34 +427,6 @@ func (bl *baseline) run(count int) {
 	}
 }
 
-var (
-	baselineMu    sync.Mutex
-	baselineCache = map[string]float64{}
-)
-
-// baselineCPU returns the baseline's CPU ns per packet for mode, measured
-// once per process over about a second.
-func baselineCPU(tb testing.TB, mode string) float64 {
-	baselineMu.Lock()
-	defer baselineMu.Unlock()
-	if v, ok := baselineCache[mode]; ok {
-		return v
-	}
-	bl := newBaseline(tb, mode)
-	defer bl.close()
-	count := 0
-	var m measurement
-	for m.wall < int64(time.Second) {
-		count += 50000
-		mm := measure(func() { bl.run(50000) })
-		m.wall += mm.wall
-		m.cpu += mm.cpu
-	}
-	v := float64(m.cpu) / float64(count)
-	baselineCache[mode] = v
-	return v
-}
-
 func BenchmarkForwardBaseline(b *testing.B) {
 	for _, mode := range benchModes {
 		b.Run(benchModeName(mode), func(b *testing.B) {
@@ -452,9 +454,11 @@ func BenchmarkForwardIngress(b *testing.B) {
 		for _, n := range []int{1, 10} {
 			var env *fwdEnv
 			var remote *srtp.Context
+			var bl *baseline
 			b.Run(fmt.Sprintf("%s/N=%d", benchModeName(mode), n), func(b *testing.B) {
 				if env == nil {
 					env = newFwdEnv(b, mode, n)
+					bl = newBaseline(b, mode)
 				}
 				link := env.prodT.link.(*plainLink)
 				from := env.sinks[0].LocalAddr().(*net.UDPAddr).AddrPort()
@@ -474,7 +478,7 @@ func BenchmarkForwardIngress(b *testing.B) {
 				f0 := env.forwarded()
 				b.ReportAllocs()
 				b.ResetTimer()
-				var m measurement
+				var m, base measurement
 				for done := 0; done < b.N; {
 					k := min(batch, b.N-done)
 					b.StopTimer()
@@ -496,9 +500,10 @@ func BenchmarkForwardIngress(b *testing.B) {
 							link.receiveRtp(pkts[i], from, &hdr, nowMs())
 						}
 					})
-					m.wall += mm.wall
-					m.cpu += mm.cpu
-					m.allocs += mm.allocs
+					m.add(mm)
+					b.StopTimer()
+					base.add(measure(func() { bl.run(k * n) }))
+					b.StartTimer()
 					done += k
 				}
 				b.StopTimer()
@@ -506,12 +511,11 @@ func BenchmarkForwardIngress(b *testing.B) {
 				if want := uint64(b.N) * uint64(n); fwd != want {
 					b.Fatalf("forwarded %d packets, want %d (srtp drops: %d)", fwd, want, link.droppedSrtp.Load())
 				}
-				b.ReportMetric(float64(m.wall)/float64(fwd), "ns/fwd")
-				b.ReportMetric(float64(m.cpu)/float64(fwd), "cpu-ns/fwd")
-				b.ReportMetric(float64(m.allocs)/float64(fwd), "allocs/fwd")
+				report(b, fwd, m, base)
 			})
 			if env != nil {
 				env.close()
+				bl.close()
 			}
 		}
 	}

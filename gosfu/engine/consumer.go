@@ -227,7 +227,7 @@ func (t *Transport) consume(data []byte) (any, error) {
 		}
 	}
 	c.encodingIdx = -1
-	c.targetIdx = c.targetEncoding()
+	c.targetIdx = c.activeTarget()
 	c.clockRate = uint32(media.ClockRate)
 
 	t.mu.Lock()
@@ -726,15 +726,7 @@ func (c *Consumer) updateTarget(now int64) {
 	if c.typ != "simulcast" || c.closed.Load() {
 		return
 	}
-	want := c.targetEncoding()
-	active := c.producer.activeStreams()
-	target := want
-	for i := want; i >= 0; i-- {
-		if i < len(active) && active[i] {
-			target = i
-			break
-		}
-	}
+	target := c.activeTarget()
 	c.mu.Lock()
 	changed := target != c.targetIdx
 	c.targetIdx = target
@@ -743,4 +735,20 @@ func (c *Consumer) updateTarget(now int64) {
 	if needKeyFrame && c.active() {
 		c.producer.requestKeyFrame(target, now)
 	}
+}
+
+// activeTarget is the preferred encoding, or the highest lower one that is
+// active when it is not (the preferred one when none is).
+func (c *Consumer) activeTarget() int {
+	want := c.targetEncoding()
+	if c.typ != "simulcast" {
+		return want
+	}
+	active := c.producer.activeStreams()
+	for i := want; i >= 0; i-- {
+		if i < len(active) && active[i] {
+			return i
+		}
+	}
+	return want
 }

@@ -383,9 +383,9 @@ func (p *Producer) streamFor(hdr *rtp.Header) (s *producerStream, isRtx bool) {
 	return target, false
 }
 
-func (p *Producer) ensureRecvStream(s *producerStream, pt uint8) {
+func (p *Producer) ensureRecvStream(s *producerStream, pt uint8) (created bool) {
 	if s.recv != nil {
-		return
+		return false
 	}
 	s.payloadTyp = pt
 	s.mimeType = p.mime[pt]
@@ -425,6 +425,7 @@ func (p *Producer) ensureRecvStream(s *producerStream, pt uint8) {
 		UsePli:         usePli,
 		UseFir:         useFir,
 	}, nowMs())
+	return true
 }
 
 // receiveRtp is the producer's packet path: stats, mapping, fan-out.
@@ -434,6 +435,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 		return
 	}
 	p.recvMu.Lock()
+	newStream := false
 	s, isRtx := p.streamFor(hdr)
 	if s == nil {
 		p.recvMu.Unlock()
@@ -458,7 +460,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 		hdr.SSRC = s.ssrc
 		hdr.SequenceNumber = osn
 	} else {
-		p.ensureRecvStream(s, hdr.PayloadType&0x7f)
+		newStream = p.ensureRecvStream(s, hdr.PayloadType&0x7f)
 		info := p.packetInfo(hdr.PayloadType&0x7f, payload, size, hdr)
 		if !s.recv.ReceivePacket(hdr, info, now) {
 			p.recvMu.Unlock()
@@ -477,6 +479,12 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 	mappedSsrc := s.mappedSsrc
 	p.recvMu.Unlock()
 	p.afterRecv(s, now)
+	if newStream {
+		// A simulcast encoding started: consumers may now target it.
+		for _, c := range *p.consumers.Load() {
+			c.updateTarget(now)
+		}
+	}
 	if p.paused.Load() || p.ptMap[pt] < 0 {
 		return
 	}

@@ -224,25 +224,16 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 	case "transport.getStats":
 		return []any{t.stats()}, nil
 	case "transport.setMaxIncomingBitrate":
-		b, err := bitrateArg(data)
+		b, err := bitrateArg(data, false)
 		if err != nil {
 			return nil, err
-		}
-		if b > absoluteMaxBitrate {
-			return nil, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
 		}
 		t.maxIncomingBitrate.Store(b)
 		return nil, nil
 	case "transport.setMaxOutgoingBitrate":
-		b, err := bitrateArg(data)
+		b, err := bitrateArg(data, true)
 		if err != nil {
 			return nil, err
-		}
-		if b > absoluteMaxBitrate {
-			return nil, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
-		}
-		if b > 0 && b < absoluteMinOutgoingBitrate {
-			return nil, TypeErrorf("bitrate must be >= %d or 0 (unlimited)", absoluteMinOutgoingBitrate)
 		}
 		if minb := t.minOutgoingBitrate.Load(); b > 0 && b < minb {
 			return nil, TypeErrorf("bitrate must be >= current min outgoing bitrate (%d) or 0 (unlimited)", minb)
@@ -250,15 +241,9 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 		t.maxOutgoingBitrate.Store(b)
 		return nil, nil
 	case "transport.setMinOutgoingBitrate":
-		b, err := bitrateArg(data)
+		b, err := bitrateArg(data, true)
 		if err != nil {
 			return nil, err
-		}
-		if b > absoluteMaxBitrate {
-			return nil, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
-		}
-		if b > 0 && b < absoluteMinOutgoingBitrate {
-			return nil, TypeErrorf("bitrate must be >= %d or 0 (unlimited)", absoluteMinOutgoingBitrate)
 		}
 		if maxb := t.maxOutgoingBitrate.Load(); b > 0 && maxb > 0 && b > maxb {
 			return nil, TypeErrorf("bitrate must be <= current max outgoing bitrate (%d) or 0 (unlimited)", maxb)
@@ -308,7 +293,9 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 	return nil, Errorf("unknown method '%s'", method)
 }
 
-func bitrateArg(data []byte) (int64, error) {
+// bitrateArg reads {bitrate} with mediasoup's bounds (0 means unlimited);
+// outgoing bitrates also have a floor.
+func bitrateArg(data []byte, outgoing bool) (int64, error) {
 	var req struct {
 		Bitrate float64 `json:"bitrate"`
 	}
@@ -318,10 +305,14 @@ func bitrateArg(data []byte) (int64, error) {
 	if req.Bitrate < 0 {
 		return 0, TypeErrorf("bitrate must be a positive number or 0 (unlimited)")
 	}
-	if req.Bitrate >= absoluteMaxBitrate {
-		return math.MaxInt64, nil
+	if req.Bitrate > absoluteMaxBitrate {
+		return 0, TypeErrorf("bitrate must be <= %d or 0 (unlimited)", int64(absoluteMaxBitrate))
 	}
-	return int64(req.Bitrate), nil
+	b := int64(req.Bitrate)
+	if outgoing && b > 0 && b < absoluteMinOutgoingBitrate {
+		return 0, TypeErrorf("bitrate must be >= %d or 0 (unlimited)", absoluteMinOutgoingBitrate)
+	}
+	return b, nil
 }
 
 // Trace event types, as bit positions.
@@ -446,11 +437,17 @@ func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
 		t.listener.dropped.Add(1)
 		return
 	}
-	t.recvStats.add(len(buf), trafficRtp, now)
 	if id := t.twccExtID.Load(); id != 0 {
 		t.recordTwcc(hdr, uint8(id))
 	}
 	p := t.listener.find(hdr)
+	// RTX (a payload type of the producer's RTX codecs) counts as such in
+	// the transport stats (rtxBytesReceived), as in mediasoup.
+	kind := trafficRtp
+	if p != nil && p.rtxApt[hdr.PayloadType&0x7f] >= 0 {
+		kind = trafficRtx
+	}
+	t.recvStats.add(len(buf), kind, now)
 	if p == nil {
 		t.listener.dropped.Add(1)
 		if t.log.Enabled(logger.LevelDebug, logger.TagRtp) {

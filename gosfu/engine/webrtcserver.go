@@ -223,37 +223,18 @@ func stunLocalUfrag(b []byte) string {
 }
 
 func (s *WebRtcServer) readUDP(sock *udpSocket) {
-	buf := make([]byte, 65536)
-	var hdr rtp.Header
-	for {
-		n, from, err := sock.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		p := icePath{udp: sock, remote: from}
-		l := s.route(buf[:n], p)
+	sock.serve(func(b []byte, p icePath, hdr *rtp.Header) {
+		l := s.route(b, p)
 		if l == nil {
 			s.dropped.Add(1)
-			continue
+			return
 		}
-		l.handlePacket(buf[:n], p, &hdr, nowMs())
-	}
+		l.handlePacket(b, p, hdr, nowMs())
+	})
 }
 
 func (s *WebRtcServer) acceptTCP(ln *net.TCPListener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		fc := netio.NewFramedConn(c)
+	acceptFramed(ln, func(fc *netio.FramedConn) {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -267,7 +248,7 @@ func (s *WebRtcServer) acceptTCP(ln *net.TCPListener) {
 			defer s.wg.Done()
 			s.readTCP(fc)
 		})
-	}
+	})
 }
 
 func (s *WebRtcServer) readTCP(fc *netio.FramedConn) {

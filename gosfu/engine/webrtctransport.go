@@ -363,12 +363,14 @@ func (l *webrtcLink) connect(data []byte) (any, error) {
 	return map[string]any{"dtlsLocalRole": role}, nil
 }
 
-// readUDP is the packet path of one of the transport's own UDP sockets.
-func (l *webrtcLink) readUDP(sock *udpSocket) {
+// serve reads the socket until it is closed, handing each packet (valid
+// until handle returns) with its path. It is the packet path: nothing
+// leaves this goroutine on the way to the consumers.
+func (s *udpSocket) serve(handle func(b []byte, path icePath, hdr *rtp.Header)) {
 	buf := make([]byte, 65536)
 	var hdr rtp.Header
 	for {
-		n, from, err := sock.conn.ReadFromUDPAddrPort(buf)
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -376,11 +378,13 @@ func (l *webrtcLink) readUDP(sock *udpSocket) {
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		l.handlePacket(buf[:n], icePath{udp: sock, remote: from}, &hdr, nowMs())
+		handle(buf[:n], icePath{udp: s, remote: from}, &hdr)
 	}
 }
 
-func (l *webrtcLink) acceptTCP(ln *net.TCPListener) {
+// acceptFramed accepts TCP connections until ln is closed and hands each
+// one, RFC 4571 framed, to onConn (which must not block).
+func acceptFramed(ln *net.TCPListener, onConn func(*netio.FramedConn)) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -389,7 +393,18 @@ func (l *webrtcLink) acceptTCP(ln *net.TCPListener) {
 			}
 			continue
 		}
-		fc := netio.NewFramedConn(c)
+		onConn(netio.NewFramedConn(c))
+	}
+}
+
+func (l *webrtcLink) readUDP(sock *udpSocket) {
+	sock.serve(func(b []byte, path icePath, hdr *rtp.Header) {
+		l.handlePacket(b, path, hdr, nowMs())
+	})
+}
+
+func (l *webrtcLink) acceptTCP(ln *net.TCPListener) {
+	acceptFramed(ln, func(fc *netio.FramedConn) {
 		l.iceMu.Lock()
 		l.tcpConns[fc] = struct{}{}
 		l.iceMu.Unlock()
@@ -398,7 +413,7 @@ func (l *webrtcLink) acceptTCP(ln *net.TCPListener) {
 			defer l.t.wg.Done()
 			l.readTCP(fc)
 		})
-	}
+	})
 }
 
 func (l *webrtcLink) readTCP(fc *netio.FramedConn) {

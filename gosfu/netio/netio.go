@@ -54,31 +54,38 @@ func ListenUDP(info ListenInfo, minPort, maxPort int) (*net.UDPConn, error) {
 	if ip.Is6() {
 		network = "udp6"
 	}
+	return withPort(info, minPort, maxPort, func(port int) (*net.UDPConn, error) {
+		return bind(network, ip, port, info)
+	})
+}
+
+// withPort calls bind with info.Port when set, else with ports of
+// info.PortRange (or [minPort, maxPort]) from a random start until one is
+// free, as mediasoup's port manager picks randomly among the free ones.
+func withPort[C any](info ListenInfo, minPort, maxPort int, bind func(port int) (C, error)) (C, error) {
+	var zero C
 	if info.Port != 0 {
-		return bind(network, ip, info.Port, info)
+		return bind(info.Port)
 	}
 	lo, hi := minPort, maxPort
 	if info.PortRange != nil && (info.PortRange.Min != 0 || info.PortRange.Max != 0) {
 		lo, hi = info.PortRange.Min, info.PortRange.Max
 	}
 	if lo <= 0 || hi > 65535 || lo > hi {
-		return nil, fmt.Errorf("%w: invalid port range [%d, %d]", ErrInvalid, lo, hi)
+		return zero, fmt.Errorf("%w: invalid port range [%d, %d]", ErrInvalid, lo, hi)
 	}
 	n := hi - lo + 1
-	// Start at a random port and walk the range once, as mediasoup's port
-	// manager picks randomly among the free ones.
 	start := rand.IntN(n)
 	for i := 0; i < n; i++ {
-		port := lo + (start+i)%n
-		conn, err := bind(network, ip, port, info)
+		c, err := bind(lo + (start+i)%n)
 		if err == nil {
-			return conn, nil
+			return c, nil
 		}
 		if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
-			return nil, err
+			return zero, err
 		}
 	}
-	return nil, fmt.Errorf("%w [ip:'%s', range:%d-%d]", ErrNoPort, info.IP, lo, hi)
+	return zero, fmt.Errorf("%w [ip:'%s', range:%d-%d]", ErrNoPort, info.IP, lo, hi)
 }
 
 func bind(network string, ip netip.Addr, port int, info ListenInfo) (*net.UDPConn, error) {

@@ -1,14 +1,11 @@
 package netio
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 )
 
 // ListenTCP binds a TCP listener as ListenUDP binds a UDP socket.
@@ -21,29 +18,9 @@ func ListenTCP(info ListenInfo, minPort, maxPort int) (*net.TCPListener, error) 
 	if ip.Is6() {
 		network = "tcp6"
 	}
-	if info.Port != 0 {
-		return net.ListenTCP(network, net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(info.Port))))
-	}
-	lo, hi := minPort, maxPort
-	if info.PortRange != nil && (info.PortRange.Min != 0 || info.PortRange.Max != 0) {
-		lo, hi = info.PortRange.Min, info.PortRange.Max
-	}
-	if lo <= 0 || hi > 65535 || lo > hi {
-		return nil, fmt.Errorf("%w: invalid port range [%d, %d]", ErrInvalid, lo, hi)
-	}
-	n := hi - lo + 1
-	start := rand.IntN(n)
-	for i := 0; i < n; i++ {
-		port := lo + (start+i)%n
-		l, err := net.ListenTCP(network, net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
-		if err == nil {
-			return l, nil
-		}
-		if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("%w [ip:'%s', range:%d-%d]", ErrNoPort, info.IP, lo, hi)
+	return withPort(info, minPort, maxPort, func(port int) (*net.TCPListener, error) {
+		return net.ListenTCP(network, net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+	})
 }
 
 // MaxFrameSize is the largest RFC 4571 frame.
