@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
+	"github.com/gosfu/gosfu/gosfu/codecs"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ortc"
 	"github.com/gosfu/gosfu/gosfu/rtpstream"
@@ -71,11 +73,16 @@ type Consumer struct {
 	encodingIdx int
 	targetIdx   int
 	// Timestamps are continuous across switches: out = in + tsOffset.
-	tsOffset    uint32
-	lastInTs    uint32
-	lastOutTs   uint32
-	haveSent    bool
-	clockRate   uint32
+	tsOffset  uint32
+	lastInTs  uint32
+	lastOutTs uint32
+	haveSent  bool
+	clockRate uint32
+	// vp8 keeps VP8 picture ids and TL0PICIDX continuous across simulcast
+	// stream switches (nil unless a VP8 simulcast consumer): without it a
+	// receiver takes the new stream's key frame for an old frame.
+	vp8         *codecs.VP8PictureIDRewriter
+	vp8Desc     codecs.VP8Descriptor
 	extScratch  []rtp.Extension
 	buf         []byte
 	rtxBuf      []byte
@@ -229,6 +236,9 @@ func (t *Transport) consume(data []byte) (any, error) {
 	c.encodingIdx = -1
 	c.targetIdx = c.activeTarget()
 	c.clockRate = uint32(media.ClockRate)
+	if c.typ == "simulcast" && strings.EqualFold(media.MimeType, "video/VP8") {
+		c.vp8 = &codecs.VP8PictureIDRewriter{}
+	}
 
 	t.mu.Lock()
 	if t.closed {
@@ -409,6 +419,15 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	copy(c.buf[n:], p.payload)
 	b := c.buf[:size]
+	if c.vp8 != nil {
+		payload := b[n:]
+		if hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
+			payload = payload[:len(payload)-int(payload[len(payload)-1])]
+		}
+		if len(payload) > 0 && c.vp8Desc.Unmarshal(payload) == nil {
+			c.vp8.Rewrite(payload, &c.vp8Desc)
+		}
+	}
 	if c.send.SendPacket(b, now) == rtpstream.SendDiscarded {
 		c.mu.Unlock()
 		return
@@ -716,6 +735,9 @@ func (c *Consumer) switchTo(p *rtpPacket) {
 		c.tsOffset = c.lastOutTs + delta - p.hdr.Timestamp
 	}
 	c.encodingIdx = p.encodingIdx
+	if c.vp8 != nil {
+		c.vp8.Sync()
+	}
 	c.seq.Sync(p.hdr.SequenceNumber - 1)
 	c.syncRequired = false
 }
