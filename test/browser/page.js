@@ -220,4 +220,66 @@ window.gosfu = {
   takeEvents,
   transportStates,
 };
+/**
+ * Per-encoding outbound-rtp figures of a producer (simulcast: one per rid),
+ * plus the send transport's availableOutgoingBitrate:
+ * { encodings: [{ rid, ssrc, packetsSent, bytesSent, framesEncoded,
+ *   frameWidth, frameHeight, framesPerSecond, targetBitrate,
+ *   qualityLimitationReason, active, scalabilityMode }],
+ *   availableOutgoingBitrate }.
+ */
+async function producerEncodingStats(id) {
+  const producer = state.producers.get(id);
+  if (!producer) throw new Error(`no producer ${id}`);
+  const report = await producer.getStats();
+  const encodings = [];
+  let availableOutgoingBitrate;
+  report.forEach((s) => {
+    if (s.type === 'candidate-pair' && s.nominated && typeof s.availableOutgoingBitrate === 'number') {
+      availableOutgoingBitrate = s.availableOutgoingBitrate;
+    }
+    if (s.type !== 'outbound-rtp') return;
+    encodings.push({
+      rid: s.rid,
+      ssrc: s.ssrc,
+      packetsSent: s.packetsSent || 0,
+      bytesSent: s.bytesSent || 0,
+      framesEncoded: s.framesEncoded || 0,
+      frameWidth: s.frameWidth || 0,
+      frameHeight: s.frameHeight || 0,
+      framesPerSecond: s.framesPerSecond || 0,
+      targetBitrate: s.targetBitrate || 0,
+      qualityLimitationReason: s.qualityLimitationReason,
+      active: s.active,
+      scalabilityMode: s.scalabilityMode,
+    });
+  });
+  encodings.sort((a, b) => String(a.rid).localeCompare(String(b.rid)));
+  return { encodings, availableOutgoingBitrate };
+}
+
+/**
+ * consumerStats() plus the video receiver's freeze and drop counters
+ * (freezeCount, totalFreezesDuration, pauseCount, framesDropped,
+ * framesReceived, nackCount, pliCount, firCount).
+ */
+async function consumerVideoStats(id) {
+  const result = await consumerStats(id);
+  const consumer = state.consumers.get(id);
+  const report = await consumer.getStats();
+  report.forEach((s) => {
+    if (s.type !== 'inbound-rtp') return;
+    result.freezeCount = s.freezeCount || 0;
+    result.totalFreezesDuration = s.totalFreezesDuration || 0;
+    result.pauseCount = s.pauseCount || 0;
+    result.framesDropped = s.framesDropped || 0;
+    result.framesReceived = s.framesReceived || 0;
+    result.nackCount = s.nackCount || 0;
+    result.pliCount = s.pliCount || 0;
+    result.firCount = s.firCount || 0;
+  });
+  return result;
+}
+
+Object.assign(window.gosfu, { producerEncodingStats, consumerVideoStats });
 window.gosfuReady = true;
