@@ -38,7 +38,7 @@ func (r *recorder) find(target, name string) (event, bool) {
 	return event{}, false
 }
 
-func mustRequest(t *testing.T, w *Worker, method, handler string, data any) map[string]any {
+func mustRequest(t testing.TB, w *Worker, method, handler string, data any) map[string]any {
 	t.Helper()
 	b, _ := json.Marshal(data)
 	out, err := w.Request(method, handler, b)
