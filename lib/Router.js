@@ -6,7 +6,7 @@ const { Logger } = require('./Logger');
 const { PlainTransport } = require('./PlainTransport');
 const { DirectTransport } = require('./DirectTransport');
 const { WebRtcTransport } = require('./WebRtcTransport');
-const { InvalidStateError } = require('./errors');
+const { InvalidStateError, UnsupportedError } = require('./errors');
 const utils = require('./utils');
 
 const logger = new Logger('Router');
@@ -274,6 +274,25 @@ class Router extends EnhancedEventEmitter {
     this._registerTransport(transport);
     if (webRtcServer) webRtcServer.handleWebRtcTransport(transport);
     return transport;
+  }
+
+  // Not implemented yet: they reject with UnsupportedError rather than
+  // leaving a mediasoup app with "is not a function".
+
+  async createPipeTransport() {
+    throw new UnsupportedError('createPipeTransport() not implemented yet');
+  }
+
+  async pipeToRouter() {
+    throw new UnsupportedError('pipeToRouter() not implemented yet');
+  }
+
+  async createActiveSpeakerObserver() {
+    throw new UnsupportedError('createActiveSpeakerObserver() not implemented yet');
+  }
+
+  async createAudioLevelObserver() {
+    throw new UnsupportedError('createAudioLevelObserver() not implemented yet');
   }
 
   /** Tracks a new transport and the producers it creates or loses. */
