@@ -382,6 +382,14 @@ export declare namespace types {
       options?: DirectTransportOptions<DirectTransportAppData>,
     ): Promise<DirectTransport<DirectTransportAppData>>;
     canConsume(options: { producerId: string; rtpCapabilities: RtpCapabilities }): boolean;
+    /** Not implemented yet: rejects with UnsupportedError. */
+    createPipeTransport(options?: unknown): Promise<never>;
+    /** Not implemented yet: rejects with UnsupportedError. */
+    pipeToRouter(options?: unknown): Promise<never>;
+    /** Not implemented yet: rejects with UnsupportedError. */
+    createActiveSpeakerObserver(options?: unknown): Promise<never>;
+    /** Not implemented yet: rejects with UnsupportedError. */
+    createAudioLevelObserver(options?: unknown): Promise<never>;
   }
 
   // ------------------------------------------------------------- Transport
