@@ -105,6 +105,8 @@ type Producer struct {
 	rtcpBuf []byte
 
 	traceTypes atomic.Uint32
+	// useRemb: the sender negotiated goog-remb feedback.
+	useRemb bool
 }
 
 var producerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir", "sr"}
@@ -243,6 +245,11 @@ func (p *Producer) setup() error {
 		}
 	}
 	for _, c := range p.rtpParameters.Codecs {
+		for _, fb := range c.RtcpFeedback {
+			if fb.Type == "goog-remb" {
+				p.useRemb = true
+			}
+		}
 		if c.PayloadType < 0 || c.PayloadType > 127 {
 			continue
 		}
@@ -1013,4 +1020,31 @@ func (p *Producer) activeStreams() []bool {
 		out[i] = s.recv != nil && s.recv.Active()
 	}
 	return out
+}
+
+type rembInput struct {
+	ssrcs        []uint32
+	bitrate      uint64
+	fractionLost uint8
+}
+
+// rembInputs returns the SSRCs, incoming bitrate and worst loss of the
+// producer's streams, for REMB.
+func (p *Producer) rembInputs(now int64) rembInput {
+	var in rembInput
+	if p.closed.Load() {
+		return in
+	}
+	p.recvMu.Lock()
+	defer p.recvMu.Unlock()
+	for _, s := range p.streams {
+		if s.recv == nil {
+			continue
+		}
+		in.ssrcs = append(in.ssrcs, s.ssrc)
+		st := s.recv.Stats(now)
+		in.bitrate += uint64(st.Bitrate)
+		in.fractionLost = max(in.fractionLost, st.FractionLost)
+	}
+	return in
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
+	"github.com/gosfu/gosfu/gosfu/bwe"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ratecalc"
 )
@@ -79,6 +80,13 @@ type Transport struct {
 	twccExtID    atomic.Uint32
 	twccMu       sync.Mutex
 	twccRecorder *twcc.Recorder
+
+	// remb estimates the incoming bandwidth for senders that negotiated
+	// goog-remb without transport-cc (used by the timer goroutine only);
+	// the last estimate and the remote's REMB are reported in getStats().
+	remb              bwe.RembEstimator
+	availableIncoming atomic.Uint64
+	availableOutgoing atomic.Uint64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -399,6 +407,12 @@ func (t *Transport) stats() map[string]any {
 	if v := t.maxIncomingBitrate.Load(); v > 0 {
 		m["maxIncomingBitrate"] = v
 	}
+	if v := t.availableIncoming.Load(); v > 0 {
+		m["availableIncomingBitrate"] = v
+	}
+	if v := t.availableOutgoing.Load(); v > 0 {
+		m["availableOutgoingBitrate"] = v
+	}
 	if v := t.maxOutgoingBitrate.Load(); v > 0 {
 		m["maxOutgoingBitrate"] = v
 	}
@@ -483,6 +497,8 @@ func (t *Transport) ReceiveRtcp(buf []byte, now int64) {
 					c.receiveReceiverReport(&rr, now)
 				}
 			}
+		case *rtcp.ReceiverEstimatedMaximumBitrate:
+			t.availableOutgoing.Store(uint64(p.Bitrate))
 		case *rtcp.TransportLayerNack:
 			if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
 				c.receiveNack(p, now)
@@ -584,6 +600,7 @@ func (t *Transport) runTimers() {
 				p.checkInactivity(now)
 				p.sendReceiverReports(now)
 			}
+			t.sendRemb(now)
 		}
 	}
 }
@@ -660,4 +677,41 @@ func randomSsrc() uint32 {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// sendRemb tells remote senders how much they may send: the REMB estimate
+// for producers that negotiated goog-remb without transport-cc, capped by
+// setMaxIncomingBitrate(); with transport-cc, only that cap (as mediasoup
+// does, so that the sender's own estimate stays below it).
+func (t *Transport) sendRemb(now int64) {
+	maxIn := t.maxIncomingBitrate.Load()
+	var ssrcs, rembSsrcs []uint32
+	var incoming uint64
+	var worstLoss uint8
+	for _, p := range t.producerList() {
+		in := p.rembInputs(now)
+		ssrcs = append(ssrcs, in.ssrcs...)
+		if p.useRemb {
+			rembSsrcs = append(rembSsrcs, in.ssrcs...)
+			incoming += in.bitrate
+			worstLoss = max(worstLoss, in.fractionLost)
+		}
+	}
+	var bitrate uint64
+	switch {
+	case t.twccExtID.Load() == 0 && len(rembSsrcs) > 0:
+		bitrate = t.remb.Update(incoming, worstLoss)
+		t.availableIncoming.Store(bitrate)
+		if maxIn > 0 && bitrate > uint64(maxIn) {
+			bitrate = uint64(maxIn)
+		}
+		ssrcs = rembSsrcs
+	case maxIn > 0 && len(ssrcs) > 0:
+		bitrate = uint64(maxIn)
+	default:
+		return
+	}
+	t.sendRtcpPackets([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{
+		SenderSSRC: 0, Bitrate: float32(bitrate), SSRCs: ssrcs,
+	}}, now)
 }
