@@ -760,17 +760,29 @@ func (c *Consumer) updateTarget(now int64) {
 }
 
 // activeTarget is the preferred encoding, or the highest lower one that is
-// active when it is not (the preferred one when none is).
+// active when it is not (the preferred one when none is). When the
+// transport has an outgoing limit (setMaxOutgoingBitrate(), or the remote's
+// REMB) streams whose bitrate exceeds it are skipped, down to the lowest
+// active one.
 func (c *Consumer) activeTarget() int {
 	want := c.targetEncoding()
 	if c.typ != "simulcast" {
 		return want
 	}
-	active := c.producer.activeStreams()
+	active, bitrates := c.producer.streamStates(nowMs())
+	limit := c.t.outgoingLimit()
+	fallback := -1
 	for i := want; i >= 0; i-- {
-		if i < len(active) && active[i] {
+		if i >= len(active) || !active[i] {
+			continue
+		}
+		if limit == 0 || uint64(bitrates[i]) <= limit {
 			return i
 		}
+		fallback = i
+	}
+	if fallback >= 0 {
+		return fallback
 	}
 	return want
 }

@@ -1011,15 +1011,20 @@ func (p *Producer) rtpToNtp(idx int, ts uint32) (uint64, bool) {
 	return p.streams[idx].recv.RTPToNTP(ts)
 }
 
-// activeStreams tells which encodings are receiving media.
-func (p *Producer) activeStreams() []bool {
+// streamStates tells which encodings are receiving media, and at what
+// bitrate.
+func (p *Producer) streamStates(now int64) (active []bool, bitrates []uint32) {
 	p.recvMu.Lock()
 	defer p.recvMu.Unlock()
-	out := make([]bool, len(p.streams))
+	active = make([]bool, len(p.streams))
+	bitrates = make([]uint32, len(p.streams))
 	for i, s := range p.streams {
-		out[i] = s.recv != nil && s.recv.Active()
+		if s.recv != nil {
+			active[i] = s.recv.Active()
+			bitrates[i] = s.recv.Bitrate(now)
+		}
 	}
-	return out
+	return active, bitrates
 }
 
 type rembInput struct {

@@ -595,6 +595,7 @@ func (t *Transport) runTimers() {
 			}
 			for _, c := range t.consumerList() {
 				c.sendSenderReport(now)
+				c.updateTarget(now)
 			}
 			for _, p := range t.producerList() {
 				p.checkInactivity(now)
@@ -714,4 +715,14 @@ func (t *Transport) sendRemb(now int64) {
 	t.sendRtcpPackets([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{
 		SenderSSRC: 0, Bitrate: float32(bitrate), SSRCs: ssrcs,
 	}}, now)
+}
+
+// outgoingLimit is the bitrate consumers of this transport should fit in:
+// the smaller of setMaxOutgoingBitrate() and the remote's REMB (0: none).
+func (t *Transport) outgoingLimit() uint64 {
+	limit := uint64(t.maxOutgoingBitrate.Load())
+	if a := t.availableOutgoing.Load(); a > 0 && (limit == 0 || a < limit) {
+		limit = a
+	}
+	return limit
 }
