@@ -348,7 +348,16 @@ func (c *Consumer) active() bool {
 // sendRtp forwards one mapped producer packet. Called by the producer's
 // fan-out; must not block.
 func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
-	if !c.active() || p.hdr.PayloadType > 127 || !c.ptAllowed[p.hdr.PayloadType] {
+	if !c.active() {
+		return
+	}
+	if p.hdr.PayloadType > 127 || !c.ptAllowed[p.hdr.PayloadType] {
+		// A codec the remote does not take: leave no hole in the sequence.
+		c.mu.Lock()
+		if p.encodingIdx == c.encodingIdx && !c.syncRequired {
+			c.seq.Drop(p.hdr.SequenceNumber)
+		}
+		c.mu.Unlock()
 		return
 	}
 	c.mu.Lock()
