@@ -227,8 +227,14 @@ func marshalResponse(out any) ([]byte, error) {
 	return b, nil
 }
 
-// Close closes every router and stops event delivery. Idempotent.
+// Close stops event delivery, then closes every router and WebRtcServer.
+// Idempotent. Once any Close call returns, the Emitter is never called
+// again (even while a concurrent Close is still tearing objects down): the
+// C shim frees its context right after.
 func (w *Worker) Close() {
+	w.emitMu.Lock()
+	w.emitOff = true
+	w.emitMu.Unlock()
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -252,9 +258,6 @@ func (w *Worker) Close() {
 	for _, s := range servers {
 		s.close()
 	}
-	w.emitMu.Lock()
-	w.emitOff = true
-	w.emitMu.Unlock()
 }
 
 // Wait blocks until every goroutine the worker started has ended.
