@@ -90,6 +90,15 @@ describe('WebRtcTransport', () => {
     assert.deepEqual(dump.iceCandidates, transport.iceCandidates);
   });
 
+  it('exposeInternalIp adds the local address as a second, lower candidate', async () => {
+    const transport = await router.createWebRtcTransport({
+      listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', announcedAddress: 'sfu.example.com', exposeInternalIp: true }],
+    });
+    assert.deepEqual(transport.iceCandidates.map((c) => [c.address, c.priority]),
+      [['sfu.example.com', 1076302079], ['127.0.0.1', 1076301079]]);
+    assert.equal(transport.iceCandidates[0].port, transport.iceCandidates[1].port);
+  });
+
   it('the deprecated listenIps form gives one candidate per IP and protocol, preferred first', async () => {
     const transport = await router.createWebRtcTransport({
       listenIps: ['127.0.0.1'], enableUdp: true, enableTcp: true, preferTcp: true,

@@ -139,7 +139,7 @@ func (s *WebRtcServer) candidates(enableUDP, enableTCP, preferUDP, preferTCP boo
 				pref += 1000
 			}
 		}
-		out = append(out, candidate(info.Protocol, s.locals[i], info.AnnouncedAddress, pref))
+		out = append(out, candidates(info.Protocol, s.locals[i], info, pref)...)
 	}
 	return out
 }

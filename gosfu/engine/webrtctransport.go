@@ -199,7 +199,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 				}
 				sock := &udpSocket{conn: conn, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), announced: info.AnnouncedAddress}
 				l.udp = append(l.udp, sock)
-				l.candidates = append(l.candidates, candidate("udp", sock.local, info.AnnouncedAddress, pref))
+				l.candidates = append(l.candidates, candidates("udp", sock.local, info, pref)...)
 			case "tcp":
 				ln, err := netio.ListenTCP(info, s.RtcMinPort, s.RtcMaxPort)
 				if err != nil {
@@ -207,7 +207,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 					return nil, listenError(err)
 				}
 				l.tcp = append(l.tcp, ln)
-				l.candidates = append(l.candidates, candidate("tcp", ln.Addr().(*net.TCPAddr).AddrPort(), info.AnnouncedAddress, pref))
+				l.candidates = append(l.candidates, candidates("tcp", ln.Addr().(*net.TCPAddr).AddrPort(), info, pref)...)
 			default:
 				l.close()
 				return nil, TypeErrorf("invalid listen protocol")
@@ -238,6 +238,18 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 		})
 	}
 	return l.info(), nil
+}
+
+// candidates gives the candidate of a listen entry: the announced address
+// if any, plus the local one (1000 lower) when exposeInternalIp asks for it.
+func candidates(protocol string, local netip.AddrPort, info netio.ListenInfo, pref int) []IceCandidate {
+	out := []IceCandidate{candidate(protocol, local, info.AnnouncedAddress, pref)}
+	if info.AnnouncedAddress != "" && info.ExposeInternalIP {
+		c := candidate(protocol, local, "", pref)
+		c.Priority -= 1000
+		out = append(out, c)
+	}
+	return out
 }
 
 func candidate(protocol string, local netip.AddrPort, announced string, pref int) IceCandidate {

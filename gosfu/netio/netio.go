@@ -17,6 +17,7 @@ type ListenInfo struct {
 	Protocol         string     `json:"protocol"`
 	IP               string     `json:"ip"`
 	AnnouncedAddress string     `json:"announcedAddress,omitempty"`
+	ExposeInternalIP bool       `json:"exposeInternalIp,omitempty"`
 	Port             int        `json:"port,omitempty"`
 	PortRange        *PortRange `json:"portRange,omitempty"`
 	Flags            *Flags     `json:"flags,omitempty"`
