@@ -353,4 +353,151 @@ describe('WebRTC simulcast with Chromium and mediasoup-client', function () {
     assert.deepEqual(seen.layers.map((l) => [l.spatialLayer, l.width, l.height]),
       [[1, 640, 480], [0, 320, 240], [1, 640, 480]]);
   });
+
+  // Temporal layers: Chromium's L1T3 streams carry TIDs 0,2,1,2... With
+  // temporalLayer 0 the consumer forwards the TL0 frames only (a quarter of
+  // the frames), page B goes on decoding them at that lower rate; back to
+  // temporalLayer 2 (at the next layer sync frame) the full rate returns.
+  it('temporal layers: temporalLayer 0 decodes a quarter of the frames, 2 the full rate again',
+    async function () {
+      this.timeout(45000);
+      const started = Date.now();
+      const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const listenInfos = [{ protocol: 'udp', ip: '127.0.0.1' }];
+      const sendTransport = await router.createWebRtcTransport({ listenInfos });
+      const recvTransport = await router.createWebRtcTransport({ listenInfos });
+      const serverTransports = new Map([[sendTransport.id, sendTransport], [recvTransport.id, recvTransport]]);
+      const producersById = new Map();
+      let pageA;
+      let pageB;
+      try {
+        const onSignal = async (method, data) => {
+          const transport = serverTransports.get(data.transportId);
+          if (!transport) throw new Error(`unknown transport ${data.transportId}`);
+          if (method === 'connect') {
+            await transport.connect({ dtlsParameters: data.dtlsParameters });
+            return {};
+          }
+          if (method === 'produce') {
+            const producer = await transport.produce({
+              kind: data.kind, rtpParameters: data.rtpParameters, appData: data.appData,
+            });
+            producersById.set(producer.id, producer);
+            return { id: producer.id };
+          }
+          throw new Error(`unknown method ${method}`);
+        };
+        pageA = await openTestPage(browser, pageServer.url, onSignal);
+        pageB = await openTestPage(browser, pageServer.url, onSignal);
+        const params = (t) => ({
+          id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters,
+        });
+        await pageA.evaluate((caps) => window.gosfu.loadDevice(caps), router.rtpCapabilities);
+        await pageA.evaluate((p) => window.gosfu.createSendTransport(p), params(sendTransport));
+        const producerIds = await pageA.evaluate(
+          (args) => window.gosfu.produce(args.id, { audio: false, video: true, encodings: args.encodings }),
+          { id: sendTransport.id, encodings: TWO_ENCODINGS },
+        );
+        const producer = producersById.get(producerIds.video);
+        assert.ok(producer, `server-side video producer ${producerIds.video}`);
+
+        const loadedB = await pageB.evaluate((caps) => window.gosfu.loadDevice(caps), router.rtpCapabilities);
+        await pageB.evaluate((p) => window.gosfu.createRecvTransport(p), params(recvTransport));
+        const consumer = await recvTransport.consume({
+          producerId: producer.id, rtpCapabilities: loadedB.rtpCapabilities, paused: true,
+        });
+        const layersEvents = [];
+        consumer.on('layerschange', (layers) => {
+          layersEvents.push(layers);
+          log(`${elapsed()} layerschange ${JSON.stringify(layers)}`);
+        });
+        await pageB.evaluate((args) => window.gosfu.consume(args.transportId, args.params), {
+          transportId: recvTransport.id,
+          params: {
+            id: consumer.id, producerId: consumer.producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters,
+          },
+        });
+        await consumer.resume();
+        const rate = () => pageB.evaluate((id) => window.gosfu.consumerFrameRate(id), consumer.id);
+        // The top layer (640x480) decoding at full rate.
+        await pollUntil(rate, (st) => st.frameWidth === 640 && st.framesDecoded > 20, 20000,
+          'page B to decode the 640x480 layer');
+        const top = consumer.currentLayers.spatialLayer;
+        assert.deepEqual(consumer.currentLayers, { spatialLayer: top, temporalLayer: 2 });
+
+        /**
+         * Frames decoded per second over `ms`, and the longest time
+         * framesDecoded stood still (polled every 100 ms).
+         */
+        const measure = async (ms) => {
+          const first = await rate();
+          let last = first;
+          let lastChange = first.time;
+          let longestStall = 0;
+          while (last.time - first.time < ms) {
+            await sleep(100);
+            const st = await rate();
+            if (st.framesDecoded > last.framesDecoded) {
+              longestStall = Math.max(longestStall, st.time - lastChange);
+              lastChange = st.time;
+            }
+            last = st;
+          }
+          longestStall = Math.max(longestStall, last.time - lastChange);
+          return {
+            fps: ((last.framesDecoded - first.framesDecoded) * 1000) / (last.time - first.time),
+            framesPerSecond: last.framesPerSecond,
+            longestStall,
+            freezes: last.freezeCount - first.freezeCount,
+            width: last.frameWidth,
+            last,
+          };
+        };
+        const describe = (m) => `${m.fps.toFixed(1)} fps decoded (framesPerSecond ${m.framesPerSecond}), `
+          + `longest stall ${Math.round(m.longestStall)} ms, freezes +${m.freezes}, ${m.width} wide`;
+
+        const full = await measure(2500);
+        log(`${elapsed()} temporalLayer 2: ${describe(full)}`);
+        assert.ok(full.fps > 10, `full rate ${full.fps.toFixed(1)} fps`);
+
+        // Down to temporal layer 0: at the next frame.
+        const freezesBefore = full.last.freezeCount;
+        let eventsBefore = layersEvents.length;
+        await consumer.setPreferredLayers({ spatialLayer: top, temporalLayer: 0 });
+        assert.deepEqual(consumer.preferredLayers, { spatialLayer: top, temporalLayer: 0 });
+        await pollUntil(() => layersEvents.slice(eventsBefore),
+          (events) => events.some((l) => l.temporalLayer === 0), 3000, 'layerschange with temporalLayer 0', 50);
+        assert.deepEqual(consumer.currentLayers, { spatialLayer: top, temporalLayer: 0 });
+        await sleep(1000);
+        const low = await measure(3000);
+        log(`${elapsed()} temporalLayer 0: ${describe(low)}; `
+          + `freezes since the switch ${low.last.freezeCount - freezesBefore}`);
+        assert.equal(low.width, 640, 'still the 640x480 layer');
+        assert.ok(low.fps > full.fps * 0.15 && low.fps < full.fps * 0.4,
+          `temporalLayer 0: ${low.fps.toFixed(1)} fps, full rate ${full.fps.toFixed(1)} fps`);
+        assert.ok(low.longestStall < 800, `decoding stood still for ${Math.round(low.longestStall)} ms`);
+        assert.equal(low.freezes, 0, 'no freeze at the lower frame rate');
+
+        // Back to temporal layer 2: at the next layer sync frame.
+        eventsBefore = layersEvents.length;
+        const since = Date.now();
+        await consumer.setPreferredLayers({ spatialLayer: top, temporalLayer: 2 });
+        await pollUntil(() => layersEvents.slice(eventsBefore),
+          (events) => events.some((l) => l.temporalLayer === 2), 3000, 'layerschange with temporalLayer 2', 50);
+        log(`${elapsed()} layerschange temporalLayer 2 after ${Date.now() - since} ms`);
+        assert.deepEqual(consumer.currentLayers, { spatialLayer: top, temporalLayer: 2 });
+        await sleep(500);
+        const back = await measure(2500);
+        log(`${elapsed()} temporalLayer 2 again: ${describe(back)}; `
+          + `freezes since the first switch ${back.last.freezeCount - freezesBefore}`);
+        assert.ok(back.fps > full.fps * 0.75, `back to ${back.fps.toFixed(1)} fps, full rate ${full.fps.toFixed(1)} fps`);
+        assert.ok(back.longestStall < 500, `decoding stood still for ${Math.round(back.longestStall)} ms`);
+        assert.equal(back.freezes, 0, 'no freeze at the full frame rate');
+      } finally {
+        if (pageA) await pageA.close().catch(() => {});
+        if (pageB) await pageB.close().catch(() => {});
+        sendTransport.close();
+        recvTransport.close();
+      }
+    });
 });

@@ -200,3 +200,126 @@ func BenchmarkIsKeyFrameVP8(b *testing.B) {
 		IsKeyFrame("video/VP8", p)
 	}
 }
+
+// TestVP8RewriterDrop: pictures of dropped frames leave no gap in the
+// output picture ids; TL0PICIDX follows the TID 0 frames; late packets of a
+// dropped picture are refused, late packets of a forwarded one keep their
+// value.
+func TestVP8RewriterDrop(t *testing.T) {
+	// 15 bit picture id, TL0PICIDX, TID/Y.
+	mk := func(pic uint16, tl0, tid uint8, y bool) []byte {
+		tk := tid << 6
+		if y {
+			tk |= 0x20
+		}
+		return []byte{0x90, 0xE0, 0x80 | byte(pic>>8), byte(pic), tl0, tk, 0x01}
+	}
+	type step struct {
+		pic     uint16
+		tl0     uint8
+		tid     uint8
+		drop    bool   // the caller drops it
+		sync    bool   // Sync before it
+		ok      bool   // Map result
+		wantPic uint16 // when ok
+		wantTl0 uint8
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"keep TL0 only", []step{
+			{pic: 32766, tl0: 7, tid: 0, ok: true, wantPic: 32766, wantTl0: 7},
+			{pic: 32767, tl0: 7, tid: 2, drop: true},
+			{pic: 32767, tl0: 7, tid: 2, drop: true}, // second packet of the frame
+			{pic: 0, tl0: 7, tid: 1, drop: true},
+			{pic: 1, tl0: 7, tid: 2, drop: true},
+			{pic: 2, tl0: 8, tid: 0, ok: true, wantPic: 32767, wantTl0: 8},
+			{pic: 2, tl0: 8, tid: 0, ok: true, wantPic: 32767, wantTl0: 8},
+			{pic: 3, tl0: 8, tid: 2, drop: true},
+			{pic: 0, tl0: 7, tid: 1, ok: false}, // late packet of a dropped picture
+			{pic: 4, tl0: 8, tid: 1, drop: true},
+			{pic: 5, tl0: 8, tid: 2, drop: true},
+			{pic: 6, tl0: 9, tid: 0, ok: true, wantPic: 0, wantTl0: 9},
+		}},
+		{"back to all layers", []step{
+			{pic: 100, tl0: 1, tid: 0, ok: true, wantPic: 100, wantTl0: 1},
+			{pic: 101, tl0: 1, tid: 2, drop: true},
+			{pic: 102, tl0: 1, tid: 1, drop: true},
+			{pic: 103, tl0: 1, tid: 2, drop: true},
+			{pic: 104, tl0: 2, tid: 0, ok: true, wantPic: 101, wantTl0: 2},
+			{pic: 105, tl0: 2, tid: 2, ok: true, wantPic: 102, wantTl0: 2},
+			{pic: 106, tl0: 2, tid: 1, ok: true, wantPic: 103, wantTl0: 2},
+			{pic: 104, tl0: 2, tid: 0, ok: true, wantPic: 101, wantTl0: 2}, // retransmission
+			{pic: 107, tl0: 2, tid: 2, ok: true, wantPic: 104, wantTl0: 2},
+		}},
+		{"sync after drops", []step{
+			{pic: 10, tl0: 200, tid: 0, ok: true, wantPic: 10, wantTl0: 200},
+			{pic: 11, tl0: 200, tid: 2, drop: true},
+			{pic: 12, tl0: 200, tid: 1, drop: true},
+			{pic: 5000, tl0: 3, tid: 0, sync: true, ok: true, wantPic: 11, wantTl0: 201},
+			{pic: 5001, tl0: 3, tid: 2, ok: true, wantPic: 12, wantTl0: 201},
+			{pic: 5002, tl0: 3, tid: 1, drop: true},
+			{pic: 5003, tl0: 3, tid: 2, drop: true},
+			{pic: 5004, tl0: 4, tid: 0, ok: true, wantPic: 13, wantTl0: 202},
+		}},
+		{"TID 0 drop moves TL0PICIDX", []step{
+			{pic: 1, tl0: 50, tid: 0, ok: true, wantPic: 1, wantTl0: 50},
+			{pic: 2, tl0: 51, tid: 0, drop: true},
+			{pic: 3, tl0: 52, tid: 0, ok: true, wantPic: 2, wantTl0: 51},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r VP8PictureIDRewriter
+			var d VP8Descriptor
+			for i, s := range tc.steps {
+				p := mk(s.pic, s.tl0, s.tid, false)
+				if err := d.Unmarshal(p); err != nil {
+					t.Fatal(err)
+				}
+				if s.sync {
+					r.Sync()
+				}
+				if s.drop {
+					r.Drop(&d)
+					continue
+				}
+				ok := r.Rewrite(p, &d)
+				if ok != s.ok {
+					t.Fatalf("step %d (pic %d): ok %v, want %v", i, s.pic, ok, s.ok)
+				}
+				if !ok {
+					continue
+				}
+				var d2 VP8Descriptor
+				_ = d2.Unmarshal(p)
+				if d2.PictureID != s.wantPic || d2.TL0PicIdx != s.wantTl0 {
+					t.Fatalf("step %d (pic %d): got pic %d tl0 %d, want %d %d",
+						i, s.pic, d2.PictureID, d2.TL0PicIdx, s.wantPic, s.wantTl0)
+				}
+			}
+		})
+	}
+}
+
+func TestVP8RewriterIsOld(t *testing.T) {
+	var r VP8PictureIDRewriter
+	var d VP8Descriptor
+	at := func(pic uint16) *VP8Descriptor {
+		_ = d.Unmarshal([]byte{0x90, 0xA0, 0x80 | byte(pic>>8), byte(pic), 0x00, 0x01})
+		return &d
+	}
+	if r.IsOld(at(5)) {
+		t.Fatal("nothing seen yet")
+	}
+	r.Map(at(5))
+	r.Drop(at(6))
+	if !r.IsOld(at(5)) || r.IsOld(at(6)) || r.IsOld(at(7)) {
+		t.Fatal("IsOld around the newest picture")
+	}
+	r.Sync()
+	if r.IsOld(at(1)) {
+		t.Fatal("old after Sync")
+	}
+}

@@ -20,6 +20,9 @@ func FuzzVP8(f *testing.F) {
 			VP8Rewrite(c, &d, 0x7FFF, 0xFF)
 			var r VP8PictureIDRewriter
 			r.Rewrite(c, &d)
+			r.IsOld(&d)
+			r.Drop(&d)
+			r.Map(&d)
 			dst := make([]byte, len(p)+1)
 			VP8ExpandPictureID(dst, p, &d)
 		}

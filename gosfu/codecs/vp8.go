@@ -1,5 +1,7 @@
 package codecs
 
+import "github.com/gosfu/gosfu/gosfu/seqmanager"
+
 // VP8Descriptor is the VP8 RTP payload descriptor (RFC 7741 section 4.2).
 type VP8Descriptor struct {
 	// Extended is the X bit: the extension byte is present.
@@ -160,63 +162,108 @@ func VP8ExpandPictureID(dst, payload []byte, d *VP8Descriptor) int {
 }
 
 // VP8PictureIDRewriter keeps the picture id and TL0PICIDX of an outgoing
-// VP8 stream continuous across source switches and dropped frames. Feed
-// every forwarded packet to Rewrite (in place); call Sync when the source
-// changes (before its first, key frame, packet).
+// VP8 stream continuous across source switches and dropped frames. Call
+// Map (or Rewrite, which also writes the values in place) for every
+// forwarded packet and Drop for every packet of a frame that is not
+// forwarded (temporal layer filtering): the pictures after a dropped one are
+// renumbered so that the receiver sees no gap, as mediasoup does. Call Sync
+// when the source changes (before its first, key frame, packet).
 //
 // Picture ids use the 15 bit space; packets carrying a 7 bit picture id get
-// the low 7 bits of the continuous value.
+// the low 7 bits of the output value (dropping frames of such a stream is not
+// supported: Drop ignores them).
+//
+// The zero value is ready to use.
 type VP8PictureIDRewriter struct {
-	started    bool
-	syncing    bool
-	picOffset  uint16
-	tl0Offset  uint8
-	maxPicOut  uint16
-	maxTl0Out  uint8
-	haveTl0Out bool
+	pic     *seqmanager.SeqManager[uint16]
+	tl0     *seqmanager.SeqManager[uint8]
+	syncing bool
 }
 
-// Sync makes the next packet start a new mapping whose picture id follows
-// the highest emitted one.
+func (r *VP8PictureIDRewriter) init() {
+	if r.pic == nil {
+		r.pic = seqmanager.NewBits[uint16](15, 0)
+		r.tl0 = seqmanager.New[uint8](0)
+	}
+}
+
+// Sync makes the next packet start a new mapping whose picture id and
+// TL0PICIDX follow the highest emitted ones.
 func (r *VP8PictureIDRewriter) Sync() { r.syncing = true }
 
-// Rewrite rewrites the picture id and TL0PICIDX of payload (described by d,
-// which is updated) and returns false if the payload is malformed.
-func (r *VP8PictureIDRewriter) Rewrite(payload []byte, d *VP8Descriptor) bool {
-	if !d.HasPictureID && !d.HasTL0PicIdx {
-		return true
-	}
-	if r.syncing && r.started {
-		r.syncing = false
-		if d.HasPictureID {
-			r.picOffset = (d.PictureID - (r.maxPicOut + 1)) & 0x7FFF
-		}
-		if d.HasTL0PicIdx && r.haveTl0Out {
-			r.tl0Offset = d.TL0PicIdx - (r.maxTl0Out + 1)
-		}
+func (r *VP8PictureIDRewriter) applySync(d *VP8Descriptor) {
+	if !r.syncing {
+		return
 	}
 	r.syncing = false
-	pic := (d.PictureID - r.picOffset) & 0x7FFF
-	tl0 := d.TL0PicIdx - r.tl0Offset
+	if d.HasPictureID && r.pic.Started() {
+		r.pic.Sync(d.PictureID - 1)
+	}
+	if d.HasTL0PicIdx && r.tl0.Started() {
+		r.tl0.Sync(d.TL0PicIdx - 1)
+	}
+}
+
+// Map returns the output picture id and TL0PICIDX of a packet described by
+// d (fields absent from d come back unchanged). ok is false when the packet
+// belongs to a picture that was dropped: it must not be sent.
+func (r *VP8PictureIDRewriter) Map(d *VP8Descriptor) (pictureID uint16, tl0PicIdx uint8, ok bool) {
+	pictureID, tl0PicIdx = d.PictureID, d.TL0PicIdx
+	if !d.HasPictureID && !d.HasTL0PicIdx {
+		return pictureID, tl0PicIdx, true
+	}
+	r.init()
+	r.applySync(d)
 	if d.HasPictureID {
-		if !r.started || IsHigher15(pic, r.maxPicOut) {
-			r.maxPicOut = pic
+		if pictureID, ok = r.pic.Input(d.PictureID); !ok {
+			return d.PictureID, d.TL0PicIdx, false
+		}
+		if !d.PictureIDTwoBytes {
+			pictureID &= 0x7F
 		}
 	}
 	if d.HasTL0PicIdx {
-		if !r.haveTl0Out || int8(tl0-r.maxTl0Out) > 0 {
-			r.maxTl0Out = tl0
+		if tl0PicIdx, ok = r.tl0.Input(d.TL0PicIdx); !ok {
+			return d.PictureID, d.TL0PicIdx, false
 		}
-		r.haveTl0Out = true
 	}
-	r.started = true
-	if !VP8Rewrite(payload, d, pic, tl0) {
+	return pictureID, tl0PicIdx, true
+}
+
+// Drop records that the packet described by d is not forwarded: its picture
+// id (and its TL0PICIDX for a TID 0 packet) is removed from the output
+// sequence. Only 15 bit picture ids are dropped.
+func (r *VP8PictureIDRewriter) Drop(d *VP8Descriptor) {
+	if !d.HasPictureID || !d.PictureIDTwoBytes {
+		return
+	}
+	r.init()
+	r.applySync(d)
+	r.pic.Drop(d.PictureID)
+	if d.HasTL0PicIdx && d.HasTID && d.TID == 0 {
+		r.tl0.Drop(d.TL0PicIdx)
+	}
+}
+
+// IsOld reports whether the picture of d is older than the newest picture
+// seen (forwarded or dropped) since the last Sync: a late or retransmitted
+// packet, whose fate Map decides.
+func (r *VP8PictureIDRewriter) IsOld(d *VP8Descriptor) bool {
+	if !d.HasPictureID || r.pic == nil || r.syncing || !r.pic.Started() {
+		return false
+	}
+	return seqmanager.IsLower(d.PictureID, r.pic.MaxInput(), 0x7FFF)
+}
+
+// Rewrite rewrites the picture id and TL0PICIDX of payload (described by d,
+// which is updated) and returns false if the payload is malformed or belongs
+// to a dropped picture.
+func (r *VP8PictureIDRewriter) Rewrite(payload []byte, d *VP8Descriptor) bool {
+	pic, tl0, ok := r.Map(d)
+	if !ok || !VP8Rewrite(payload, d, pic, tl0) {
 		return false
 	}
 	d.PictureID = pic
-	if !d.PictureIDTwoBytes {
-		d.PictureID &= 0x7F
-	}
 	d.TL0PicIdx = tl0
 	return true
 }

@@ -79,10 +79,27 @@ type Consumer struct {
 	haveSent  bool
 	clockRate uint32
 	// vp8 keeps VP8 picture ids and TL0PICIDX continuous across simulcast
-	// stream switches (nil unless a VP8 simulcast consumer): without it a
-	// receiver takes the new stream's key frame for an old frame.
-	vp8         *codecs.VP8PictureIDRewriter
-	vp8Desc     codecs.VP8Descriptor
+	// stream switches and dropped temporal layer frames (nil unless a VP8
+	// simulcast consumer, or a VP8 svc one with temporal layers): without it
+	// a receiver takes the new stream's key frame for an old frame.
+	vp8     *codecs.VP8PictureIDRewriter
+	vp8Desc codecs.VP8Descriptor
+	// temporal is set for VP8 consumers whose stream has temporal layers
+	// (simulcast or a single L1Tn encoding): packets above the wanted
+	// temporal layer are dropped, as mediasoup does. tlTarget is the
+	// preferred temporal layer, taken at each new frame; tlCurrent the
+	// highest layer forwarded (-1 before the first packet). Going up waits
+	// for a layer sync (Y) frame or a key frame; going down happens at the
+	// next frame. tlFrameTs is the RTP timestamp of the newest frame seen.
+	temporal  bool
+	tlTarget  int
+	tlCurrent int
+	tlFrameTs uint32
+	tlHaveTs  bool
+	// layers last reported by layerschange (-1 before the first).
+	reportedSpatial  int
+	reportedTemporal int
+
 	extScratch  []rtp.Extension
 	buf         []byte
 	rtxBuf      []byte
@@ -236,8 +253,12 @@ func (t *Transport) consume(data []byte) (any, error) {
 	c.encodingIdx = -1
 	c.targetIdx = c.activeTarget()
 	c.clockRate = uint32(media.ClockRate)
-	if c.typ == "simulcast" && strings.EqualFold(media.MimeType, "video/VP8") {
-		c.vp8 = &codecs.VP8PictureIDRewriter{}
+	c.tlCurrent, c.reportedSpatial, c.reportedTemporal = -1, -1, -1
+	if strings.EqualFold(media.MimeType, "video/VP8") {
+		if c.typ == "simulcast" || (c.typ == "svc" && c.maxTemporal > 0) {
+			c.vp8 = &codecs.VP8PictureIDRewriter{}
+		}
+		c.temporal = c.vp8 != nil && c.maxTemporal > 0
 	}
 
 	t.mu.Lock()
@@ -361,7 +382,6 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 		return
 	}
 	c.mu.Lock()
-	switched := false
 	if p.encodingIdx != c.encodingIdx {
 		// Another stream: only the target's key frame starts it (audio has
 		// no key frames and a single stream).
@@ -370,7 +390,6 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 			return
 		}
 		c.switchTo(p)
-		switched = true
 	} else if c.syncRequired {
 		if c.kind == "video" && !p.keyFrame {
 			// Delta frames are useless to a decoder before a key frame.
@@ -379,6 +398,35 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 		}
 		c.seq.Sync(p.hdr.SequenceNumber - 1)
 		c.syncRequired = false
+		c.tlHaveTs = false
+		if c.vp8 != nil {
+			c.vp8.Sync()
+		}
+	}
+	// VP8: temporal layer filtering, then the picture id and TL0PICIDX the
+	// receiver gets (written into the outgoing copy below).
+	var vp8Pic uint16
+	var vp8Tl0 uint8
+	vp8Ok := false
+	if c.vp8 != nil {
+		payload := p.payload
+		if p.hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
+			payload = payload[:len(payload)-int(payload[len(payload)-1])]
+		}
+		if len(payload) > 0 && c.vp8Desc.Unmarshal(payload) == nil {
+			if c.temporal && !c.temporalForward(p, &c.vp8Desc) {
+				c.vp8.Drop(&c.vp8Desc)
+				c.seq.Drop(p.hdr.SequenceNumber)
+				c.mu.Unlock()
+				return
+			}
+			if vp8Pic, vp8Tl0, vp8Ok = c.vp8.Map(&c.vp8Desc); !vp8Ok {
+				// A late packet of a dropped picture.
+				c.seq.Drop(p.hdr.SequenceNumber)
+				c.mu.Unlock()
+				return
+			}
+		}
 	}
 	seq, ok := c.seq.Input(p.hdr.SequenceNumber)
 	if !ok {
@@ -428,23 +476,27 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	copy(c.buf[n:], p.payload)
 	b := c.buf[:size]
-	if c.vp8 != nil {
-		payload := b[n:]
-		if hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
-			payload = payload[:len(payload)-int(payload[len(payload)-1])]
-		}
-		if len(payload) > 0 && c.vp8Desc.Unmarshal(payload) == nil {
-			c.vp8.Rewrite(payload, &c.vp8Desc)
-		}
+	if vp8Ok {
+		codecs.VP8Rewrite(b[n:], &c.vp8Desc, vp8Pic, vp8Tl0)
 	}
 	if c.send.SendPacket(b, now) == rtpstream.SendDiscarded {
 		c.mu.Unlock()
 		return
 	}
 	c.t.sendRtp(c, b, trafficRtp, now)
+	// layerschange when the forwarded spatial or temporal layer changes.
+	layersChanged := false
+	spatial, temporal := c.encodingIdx, c.maxTemporal
+	if c.temporal && c.tlCurrent >= 0 {
+		temporal = c.tlCurrent
+	}
+	if (c.typ == "simulcast" || c.typ == "svc") && (spatial != c.reportedSpatial || temporal != c.reportedTemporal) {
+		c.reportedSpatial, c.reportedTemporal = spatial, temporal
+		layersChanged = true
+	}
 	c.mu.Unlock()
-	if switched && (c.typ == "simulcast" || c.typ == "svc") {
-		c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": p.encodingIdx, "temporalLayer": c.maxTemporal})
+	if layersChanged {
+		c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": spatial, "temporalLayer": temporal})
 	}
 	if tt := c.traceTypes.Load(); tt != 0 {
 		if tt&1 != 0 {
@@ -747,8 +799,49 @@ func (c *Consumer) switchTo(p *rtpPacket) {
 	if c.vp8 != nil {
 		c.vp8.Sync()
 	}
+	c.tlHaveTs = false
 	c.seq.Sync(p.hdr.SequenceNumber - 1)
 	c.syncRequired = false
+}
+
+// temporalForward tells whether a VP8 packet (descriptor d) of the
+// forwarded stream passes the temporal layer filter, and moves the current
+// temporal layer. Called with c.mu held.
+//
+// As mediasoup's VP8 handler: packets without TID or 15 bit picture id
+// pass, and so do TL0 packets and late ones (an older picture than the
+// newest seen: the picture id rewriter refuses those of dropped pictures).
+// Otherwise a packet passes when its TID is at most the current layer; a
+// higher TID, up to the target, passes when its frame is a layer sync (Y)
+// frame, which depends on TL0 frames only, and raises the current layer to
+// it. A key frame resets every VP8 reference buffer, so the current layer
+// goes straight to the target there. The target (the preferred temporal
+// layer) is read at each new frame, so that a frame is forwarded whole or
+// not at all; lowering it lowers the current layer at once.
+func (c *Consumer) temporalForward(p *rtpPacket, d *codecs.VP8Descriptor) bool {
+	if !c.tlHaveTs || seqmanager.TsIsHigher(p.hdr.Timestamp, c.tlFrameTs) {
+		c.tlHaveTs, c.tlFrameTs = true, p.hdr.Timestamp
+		c.tlTarget = int(c.preferredTemporal.Load())
+	}
+	if c.tlCurrent > c.tlTarget {
+		c.tlCurrent = c.tlTarget
+	}
+	if p.keyFrame {
+		c.tlCurrent = c.tlTarget
+		return true
+	}
+	if !d.HasTID || d.TID == 0 || !d.HasPictureID || !d.PictureIDTwoBytes || c.vp8.IsOld(d) {
+		return true
+	}
+	tid := int(d.TID)
+	if tid <= c.tlCurrent {
+		return true
+	}
+	if tid <= c.tlTarget && d.LayerSync && c.tlCurrent >= 0 {
+		c.tlCurrent = tid
+		return true
+	}
+	return false
 }
 
 // updateTarget picks the stream to forward: the preferred spatial layer,

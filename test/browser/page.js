@@ -282,4 +282,28 @@ async function consumerVideoStats(id) {
 }
 
 Object.assign(window.gosfu, { producerEncodingStats, consumerVideoStats });
+
+/**
+ * What a frame rate check needs from a video consumer's inbound-rtp stats:
+ * { time (ms, performance.now()), framesDecoded, framesPerSecond,
+ *   frameWidth, freezeCount, totalFreezesDuration, framesDropped }.
+ */
+async function consumerFrameRate(id) {
+  const consumer = state.consumers.get(id);
+  if (!consumer) throw new Error(`no consumer ${id}`);
+  const report = await consumer.getStats();
+  const result = { time: performance.now() };
+  report.forEach((s) => {
+    if (s.type !== 'inbound-rtp') return;
+    result.framesDecoded = s.framesDecoded || 0;
+    result.framesPerSecond = s.framesPerSecond || 0;
+    result.frameWidth = s.frameWidth || 0;
+    result.freezeCount = s.freezeCount || 0;
+    result.totalFreezesDuration = s.totalFreezesDuration || 0;
+    result.framesDropped = s.framesDropped || 0;
+  });
+  return result;
+}
+
+Object.assign(window.gosfu, { consumerFrameRate });
 window.gosfuReady = true;
