@@ -111,17 +111,29 @@ type Producer struct {
 
 var producerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir", "sr"}
 
-func producerType(params *ortc.RtpParameters) string {
+// producerType classifies a producer as mediasoup does: several encodings
+// are simulcast; one layered encoding is SVC for codecs that can be
+// (VP8, VP9, H264, AV1); anything else with layers is invalid.
+func producerType(params *ortc.RtpParameters) (string, error) {
 	if len(params.Encodings) > 1 {
-		return "simulcast"
+		return "simulcast", nil
 	}
-	if len(params.Encodings) == 1 {
-		sm := ortc.ParseScalabilityMode(params.Encodings[0].ScalabilityMode)
-		if sm.SpatialLayers > 1 || sm.TemporalLayers > 1 {
-			return "svc"
+	sm := ortc.ParseScalabilityMode(params.Encodings[0].ScalabilityMode)
+	if sm.SpatialLayers <= 1 && sm.TemporalLayers <= 1 {
+		return "simple", nil
+	}
+	mime := ""
+	for _, c := range params.Codecs {
+		if !ortc.IsRtxMimeType(c.MimeType) {
+			mime = strings.ToLower(c.MimeType)
+			break
 		}
 	}
-	return "simple"
+	switch mime {
+	case "video/vp8", "video/vp9", "video/h264", "video/av1":
+		return "svc", nil
+	}
+	return "", TypeErrorf("invalid RTP parameters")
 }
 
 func (t *Transport) produce(data []byte) (any, error) {
@@ -177,6 +189,10 @@ func (t *Transport) produce(data []byte) (any, error) {
 		return nil, err
 	}
 	consumable := ortc.GetConsumableRtpParameters(req.Kind, params, caps, mapping)
+	typ, err := producerType(params)
+	if err != nil {
+		return nil, err
+	}
 
 	p := &Producer{
 		id:            req.ProducerID,
@@ -187,7 +203,7 @@ func (t *Transport) produce(data []byte) (any, error) {
 		rtpParameters: params,
 		consumable:    consumable,
 		mapping:       mapping,
-		typ:           producerType(params),
+		typ:           typ,
 		keyFrames:     rtpstream.NewKeyFrameRequestManager(int64(req.KeyFrameRequestDelay)),
 		lastOrient:    -1,
 		rtcpBuf:       make([]byte, 0, 1500),
