@@ -100,6 +100,10 @@ type Consumer struct {
 	reportedSpatial  int
 	reportedTemporal int
 
+	// pipe holds the streams of a pipe consumer, one per producer encoding
+	// (nil for other types); see pipeconsumer.go.
+	pipe []*pipeStream
+
 	extScratch  []rtp.Extension
 	buf         []byte
 	rtxBuf      []byte
@@ -124,21 +128,32 @@ func (t *Transport) consume(data []byte) (any, error) {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
 	}
-	caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
-	if err != nil {
-		return nil, err
+	// On a PipeTransport every consumer is a pipe consumer, with the
+	// transport's RTX setting and no remote capabilities.
+	var caps *ortc.RtpCapabilities
+	if t.typ != "pipe" {
+		var err error
+		if caps, err = ortc.ValidateRtpCapabilities(req.RtpCapabilities); err != nil {
+			return nil, err
+		}
 	}
 	producer := t.router.producer(req.ProducerID)
 	if producer == nil {
 		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
 	}
-	enableRtx := producer.kind == "video"
-	if req.EnableRtx != nil {
-		enableRtx = *req.EnableRtx
-	}
-	params, err := ortc.GetConsumerRtpParameters(producer.consumable, caps, req.Pipe, enableRtx)
-	if err != nil {
-		return nil, err
+	var params *ortc.RtpParameters
+	if t.typ == "pipe" {
+		req.Pipe = true
+		params = ortc.GetPipeConsumerRtpParameters(producer.consumable, t.pipeRtx())
+	} else {
+		enableRtx := producer.kind == "video"
+		if req.EnableRtx != nil {
+			enableRtx = *req.EnableRtx
+		}
+		var err error
+		if params, err = ortc.GetConsumerRtpParameters(producer.consumable, caps, req.Pipe, enableRtx); err != nil {
+			return nil, err
+		}
 	}
 	if !req.Pipe {
 		if req.Mid != "" {
@@ -245,6 +260,9 @@ func (t *Transport) consume(data []byte) (any, error) {
 	}
 	cfg.InitialRtxSeq = uint16(rand.IntN(0xffff))
 	c.send = rtpstream.NewSendStream(cfg)
+	if c.typ == "pipe" {
+		c.setupPipe(cfg, params, rtxPT)
+	}
 	if len(req.PreferredLayers) > 0 && string(req.PreferredLayers) != "null" {
 		if err := c.setPreferredLayers(req.PreferredLayers); err != nil {
 			return nil, err
@@ -279,9 +297,8 @@ func (t *Transport) consume(data []byte) (any, error) {
 		return nil, err
 	}
 	t.consumersMu.Lock()
-	t.consumersBySsrc[c.ssrc] = c
-	if c.rtxSsrc != 0 {
-		t.consumersBySsrc[c.rtxSsrc] = c
+	for _, ssrc := range c.ssrcs() {
+		t.consumersBySsrc[ssrc] = c
 	}
 	t.consumersMu.Unlock()
 	t.router.addConsumer(producer, c)
@@ -291,7 +308,7 @@ func (t *Transport) consume(data []byte) (any, error) {
 		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
 	}
 	if c.active() {
-		producer.requestKeyFrame(c.targetIdx, nowMs())
+		c.requestProducerKeyFrame(c.targetIdx, nowMs())
 	}
 	out := map[string]any{
 		"kind":           c.kind,
@@ -369,6 +386,10 @@ func (c *Consumer) active() bool {
 // sendRtp forwards one mapped producer packet. Called by the producer's
 // fan-out; must not block.
 func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
+	if c.pipe != nil {
+		c.sendPipeRtp(p, now)
+		return
+	}
 	if !c.active() {
 		return
 	}
@@ -512,8 +533,16 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 	if c.closed.Load() {
 		return
 	}
+	send := c.send
+	if c.pipe != nil {
+		s := c.pipeStreamOf(nack.MediaSSRC)
+		if s == nil {
+			return
+		}
+		send = s.send
+	}
 	c.mu.Lock()
-	c.send.ReceiveNack(nack, now, func(pkt []byte, isRtx bool) {
+	send.ReceiveNack(nack, now, func(pkt []byte, isRtx bool) {
 		kind := trafficRtp
 		if isRtx {
 			kind = trafficRtx
@@ -526,12 +555,21 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 	}
 }
 
-func (c *Consumer) receiveKeyFrameRequest(fir bool, now int64) {
+// receiveKeyFrameRequest handles a PLI (or FIR) from the remote for ssrc.
+func (c *Consumer) receiveKeyFrameRequest(ssrc uint32, fir bool, now int64) {
 	if c.closed.Load() {
 		return
 	}
+	send := c.send
+	if c.pipe != nil {
+		s := c.pipeStreamOf(ssrc)
+		if s == nil {
+			return
+		}
+		send = s.send
+	}
 	c.mu.Lock()
-	c.send.ReceiveKeyFrameRequest(fir)
+	send.ReceiveKeyFrameRequest(fir)
 	idx := c.targetIdx
 	c.mu.Unlock()
 	if tt := c.traceTypes.Load(); (fir && tt&(1<<4) != 0) || (!fir && tt&(1<<3) != 0) {
@@ -539,25 +577,40 @@ func (c *Consumer) receiveKeyFrameRequest(fir bool, now int64) {
 		if fir {
 			typ = "fir"
 		}
-		c.emitTrace(typ, map[string]any{"ssrc": c.ssrc})
+		c.emitTrace(typ, map[string]any{"ssrc": send.SSRC()})
 	}
 	if c.active() {
-		c.producer.requestKeyFrame(idx, now)
+		// A pipe consumer asks for every stream, as mediasoup does.
+		c.requestProducerKeyFrame(idx, now)
 	}
 }
 
 func (c *Consumer) receiveReceiverReport(rr *rtcp.ReceptionReport, now int64) {
-	if c.closed.Load() || rr.SSRC != c.ssrc {
+	send := c.send
+	if c.pipe != nil {
+		if s := c.pipeStreamOf(rr.SSRC); s != nil && s.ssrc == rr.SSRC {
+			send = s.send
+		} else {
+			return
+		}
+	} else if rr.SSRC != c.ssrc {
+		return
+	}
+	if c.closed.Load() {
 		return
 	}
 	c.mu.Lock()
-	c.send.ReceiveReceiverReport(rr, now)
+	send.ReceiveReceiverReport(rr, now)
 	c.mu.Unlock()
 	c.maybeEmitScore()
 }
 
 func (c *Consumer) sendSenderReport(now int64) {
 	if c.closed.Load() {
+		return
+	}
+	if c.pipe != nil {
+		c.sendPipeSenderReports(now)
 		return
 	}
 	var sr rtcp.SenderReport
@@ -580,20 +633,26 @@ func (c *Consumer) sendSenderReport(now int64) {
 func (c *Consumer) scoreObject() map[string]any {
 	producerScores := c.producer.scoreList()
 	producerScore := 0
+	score := int(c.send.Score())
 	if c.typ == "pipe" {
-		// A pipe consumer forwards every stream: it does not judge them.
-		producerScore = 10
+		// A pipe consumer forwards every stream: it does not judge them,
+		// and its score is constant (mediasoup's).
+		score, producerScore = 10, 10
 	} else if idx := c.currentOrTarget(); idx < len(producerScores) {
 		producerScore = producerScores[idx]
 	}
 	return map[string]any{
-		"score":          int(c.send.Score()),
+		"score":          score,
 		"producerScore":  producerScore,
 		"producerScores": producerScores,
 	}
 }
 
 func (c *Consumer) maybeEmitScore() {
+	if c.pipe != nil {
+		// Pipe consumers never emit score events.
+		return
+	}
 	sc := int(c.send.Score())
 	c.mu.Lock()
 	changed := sc != c.lastScore
@@ -605,7 +664,7 @@ func (c *Consumer) maybeEmitScore() {
 }
 
 func (c *Consumer) producerScoreChanged([]map[string]any) {
-	if c.closed.Load() {
+	if c.closed.Load() || c.pipe != nil {
 		return
 	}
 	c.updateTarget(nowMs())
@@ -615,6 +674,9 @@ func (c *Consumer) producerScoreChanged([]map[string]any) {
 func (c *Consumer) requireSync() {
 	c.mu.Lock()
 	c.syncRequired = true
+	for _, s := range c.pipe {
+		s.syncRequired = true
+	}
 	c.mu.Unlock()
 }
 
@@ -631,6 +693,11 @@ func (c *Consumer) producerResumed() {
 	}
 	c.requireSync()
 	c.w.Emit(c.id, "producerresume", nil, false)
+	if c.pipe != nil && c.active() {
+		// Every stream waits for a key frame (the producer asks for its
+		// first stream only).
+		c.requestProducerKeyFrame(0, nowMs())
+	}
 }
 
 func (c *Consumer) producerClosed() {
@@ -650,11 +717,10 @@ func (c *Consumer) close(fromProducer bool) {
 	delete(t.consumers, c.id)
 	t.mu.Unlock()
 	t.consumersMu.Lock()
-	if t.consumersBySsrc[c.ssrc] == c {
-		delete(t.consumersBySsrc, c.ssrc)
-	}
-	if c.rtxSsrc != 0 && t.consumersBySsrc[c.rtxSsrc] == c {
-		delete(t.consumersBySsrc, c.rtxSsrc)
+	for _, ssrc := range c.ssrcs() {
+		if t.consumersBySsrc[ssrc] == c {
+			delete(t.consumersBySsrc, ssrc)
+		}
 	}
 	t.consumersMu.Unlock()
 	if !fromProducer {
@@ -672,6 +738,9 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 	case "consumer.dump":
 		return c.dump(), nil
 	case "consumer.getStats":
+		if c.pipe != nil {
+			return c.pipeStats(nowMs()), nil
+		}
 		out := []any{c.send.Stats(nowMs())}
 		c.producer.recvMu.Lock()
 		idx := c.encodingIdx
@@ -692,7 +761,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if c.paused.Swap(false) {
 			c.requireSync()
 			if c.active() {
-				c.producer.requestKeyFrame(c.targetIdx, nowMs())
+				c.requestProducerKeyFrame(c.targetIdx, nowMs())
 			}
 		}
 		return nil, nil
@@ -716,7 +785,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		return map[string]any{"priority": c.priority.Load()}, nil
 	case "consumer.requestKeyFrame":
 		if c.active() {
-			c.producer.requestKeyFrame(c.targetIdx, nowMs())
+			c.requestProducerKeyFrame(c.targetIdx, nowMs())
 		}
 		return nil, nil
 	case "consumer.enableTraceEvent":

@@ -160,25 +160,34 @@ func (r *Router) createPlainTransport(data []byte) (any, error) {
 		l.sctpParameters = sctpParameters(req.NumSctpStreams, req.MaxSctpMessageSize, req.SctpSendBufferSize)
 	}
 	t := newTransport(r, req.TransportID, "plain")
-	l.t = t
-	t.link = l
-	if err := t.register(); err != nil {
-		l.close()
+	if err := l.start(t, l); err != nil {
 		return nil, err
 	}
+	return l.info(), nil
+}
+
+// start makes lk (l, or a link built on it) the network half of t,
+// registers t and starts reading l's sockets.
+func (l *plainLink) start(t *Transport, lk link) error {
+	l.t = t
+	t.link = lk
+	if err := t.register(); err != nil {
+		l.close()
+		return err
+	}
 	t.wg.Add(1)
-	r.w.Go(func() {
+	t.w.Go(func() {
 		defer t.wg.Done()
 		l.readLoop(l.conn, true)
 	})
 	if l.rtcpConn != nil {
 		t.wg.Add(1)
-		r.w.Go(func() {
+		t.w.Go(func() {
 			defer t.wg.Done()
 			l.readLoop(l.rtcpConn, false)
 		})
 	}
-	return l.info(), nil
+	return nil
 }
 
 // sctpParameters reports the SCTP options; the association itself comes

@@ -126,6 +126,8 @@ func (r *Router) handleRequest(method string, data []byte) (any, error) {
 		return r.dump(), nil
 	case "router.createPlainTransport":
 		return r.createPlainTransport(data)
+	case "router.createPipeTransport":
+		return r.createPipeTransport(data)
 	case "router.createDirectTransport":
 		return r.createDirectTransport(data)
 	case "router.createWebRtcTransport":

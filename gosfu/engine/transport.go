@@ -356,9 +356,13 @@ func (t *Transport) dump() map[string]any {
 	mapRtxSsrcConsumer := []map[string]any{}
 	for _, id := range consumerIDs {
 		c := t.consumers[id]
-		mapSsrcConsumer = append(mapSsrcConsumer, map[string]any{"key": c.ssrc, "value": id})
-		if c.rtxSsrc != 0 {
-			mapRtxSsrcConsumer = append(mapRtxSsrcConsumer, map[string]any{"key": c.rtxSsrc, "value": id})
+		for _, e := range c.rtpParameters.Encodings {
+			if e.Ssrc != nil {
+				mapSsrcConsumer = append(mapSsrcConsumer, map[string]any{"key": *e.Ssrc, "value": id})
+			}
+			if e.Rtx != nil && e.Rtx.Ssrc != 0 {
+				mapRtxSsrcConsumer = append(mapRtxSsrcConsumer, map[string]any{"key": e.Rtx.Ssrc, "value": id})
+			}
 		}
 	}
 	t.mu.Unlock()
@@ -505,17 +509,17 @@ func (t *Transport) ReceiveRtcp(buf []byte, now int64) {
 			}
 		case *rtcp.PictureLossIndication:
 			if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
-				c.receiveKeyFrameRequest(false, now)
+				c.receiveKeyFrameRequest(p.MediaSSRC, false, now)
 			}
 		case *rtcp.FullIntraRequest:
 			for _, e := range p.FIR {
 				if c := t.consumerBySsrc(e.SSRC); c != nil {
-					c.receiveKeyFrameRequest(true, now)
+					c.receiveKeyFrameRequest(e.SSRC, true, now)
 				}
 			}
 			if len(p.FIR) == 0 {
 				if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
-					c.receiveKeyFrameRequest(true, now)
+					c.receiveKeyFrameRequest(p.MediaSSRC, true, now)
 				}
 			}
 		}
@@ -639,7 +643,7 @@ func (t *Transport) remoteConnected() {
 	for _, c := range t.consumerList() {
 		if c.active() {
 			c.requireSync()
-			c.producer.requestKeyFrame(c.encodingIdx, now)
+			c.requestProducerKeyFrame(c.encodingIdx, now)
 		}
 	}
 }
