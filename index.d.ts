@@ -382,10 +382,11 @@ export declare namespace types {
       options?: DirectTransportOptions<DirectTransportAppData>,
     ): Promise<DirectTransport<DirectTransportAppData>>;
     canConsume(options: { producerId: string; rtpCapabilities: RtpCapabilities }): boolean;
-    /** Not implemented yet: rejects with UnsupportedError. */
-    createPipeTransport(options?: unknown): Promise<never>;
-    /** Not implemented yet: rejects with UnsupportedError. */
-    pipeToRouter(options?: unknown): Promise<never>;
+    createPipeTransport<PipeTransportAppData extends AppData = AppData>(
+      options: PipeTransportOptions<PipeTransportAppData>,
+    ): Promise<PipeTransport<PipeTransportAppData>>;
+    /** dataProducerId is not implemented yet: it rejects with UnsupportedError. */
+    pipeToRouter(options: PipeToRouterOptions): Promise<PipeToRouterResult>;
     /** Not implemented yet: rejects with UnsupportedError. */
     createActiveSpeakerObserver(options?: unknown): Promise<never>;
     /** Not implemented yet: rejects with UnsupportedError. */
@@ -620,6 +621,75 @@ export declare namespace types {
       rtcpPort?: number;
       srtpParameters?: SrtpParameters;
     }): Promise<void>;
+  }
+
+  // --------------------------------------------------------- PipeTransport
+
+  export type PipeTransportOptions<PipeTransportAppData extends AppData = AppData> = {
+    enableSctp?: boolean;
+    numSctpStreams?: NumSctpStreams;
+    maxSctpMessageSize?: number;
+    sctpSendBufferSize?: number;
+    enableRtx?: boolean;
+    enableSrtp?: boolean;
+    appData?: PipeTransportAppData;
+  } & Either<{ listenInfo: TransportListenInfo }, { listenIp: TransportListenIp | string; port?: number }>;
+
+  export type PipeToRouterOptions = {
+    producerId?: string;
+    dataProducerId?: string;
+    router: Router;
+    keepId?: boolean;
+    enableSctp?: boolean;
+    numSctpStreams?: NumSctpStreams;
+    maxSctpMessageSize?: number;
+    sctpSendBufferSize?: number;
+    enableRtx?: boolean;
+    enableSrtp?: boolean;
+  } & Either<{ listenInfo?: TransportListenInfo }, { listenIp?: TransportListenIp | string }>;
+
+  export type PipeToRouterResult = {
+    pipeConsumer?: Consumer;
+    pipeProducer?: Producer;
+  };
+
+  export type PipeTransportDump = BaseTransportDump & {
+    tuple: TransportTuple;
+    rtx: boolean;
+    srtpParameters?: SrtpParameters;
+  };
+
+  export type PipeTransportStat = BaseTransportStats & {
+    type: string;
+    tuple: TransportTuple;
+  };
+
+  export type PipeTransportEvents = TransportEvents & {
+    sctpstatechange: [SctpState];
+  };
+
+  export type PipeTransportObserverEvents = TransportObserverEvents & {
+    sctpstatechange: [SctpState];
+  };
+
+  export type PipeTransportObserver = EnhancedEventEmitter<PipeTransportObserverEvents>;
+
+  /** A UDP link to another router carrying every stream of its producers (optionally SRTP and RTX). */
+  export class PipeTransport<PipeTransportAppData extends AppData = AppData>
+    extends Transport<PipeTransportAppData, PipeTransportEvents, PipeTransportObserver> {
+    private constructor();
+    get type(): 'pipe';
+    get tuple(): TransportTuple;
+    get sctpParameters(): SctpParameters | undefined;
+    get sctpState(): SctpState | undefined;
+    get sctpNegotiatedCapabilities(): SctpNegotiatedCapabilities | undefined;
+    get srtpParameters(): SrtpParameters | undefined;
+    dump(): Promise<PipeTransportDump>;
+    getStats(): Promise<PipeTransportStat[]>;
+    connect(params: { ip: string; port: number; srtpParameters?: SrtpParameters }): Promise<void>;
+    consume<ConsumerAppData extends AppData = AppData>(
+      options: { producerId: string; appData?: ConsumerAppData },
+    ): Promise<Consumer<ConsumerAppData>>;
   }
 
   // ------------------------------------------------------- WebRtcTransport

@@ -4,9 +4,10 @@ const { Channel } = require('./Channel');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
 const { PlainTransport } = require('./PlainTransport');
+const { PipeTransport } = require('./PipeTransport');
 const { DirectTransport } = require('./DirectTransport');
 const { WebRtcTransport } = require('./WebRtcTransport');
-const { InvalidStateError, UnsupportedError } = require('./errors');
+const { InvalidStateError, UnsupportedError, NotFoundError } = require('./errors');
 const utils = require('./utils');
 
 const logger = new Logger('Router');
@@ -29,6 +30,9 @@ class Router extends EnhancedEventEmitter {
     this._producers = new Map();
     this._rtpObservers = new Map();
     this._dataProducers = new Map();
+    // Pipe transport pair promises by the id of the other router, shared
+    // by both routers (pipeToRouter() creates one pair per router pair).
+    this._mapRouterPairPipeTransportPairPromise = new Map();
     this.on('listenererror', (eventName, error) => {
       logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
     });
@@ -276,16 +280,223 @@ class Router extends EnhancedEventEmitter {
     return transport;
   }
 
+  /**
+   * Creates a PipeTransport: a UDP link to another router (optionally SRTP
+   * and RTX). listenIp (+ port) is mediasoup's deprecated form of listenInfo.
+   */
+  async createPipeTransport({
+    listenInfo,
+    listenIp,
+    port,
+    enableSctp = false,
+    numSctpStreams = { OS: 1024, MIS: 1024 },
+    maxSctpMessageSize = 262144,
+    sctpSendBufferSize = 262144,
+    enableRtx = false,
+    enableSrtp = false,
+    appData,
+  } = {}) {
+    logger.debug('createPipeTransport()');
+    if (!listenInfo && !listenIp) {
+      throw new TypeError('missing listenInfo and listenIp (one of them is mandatory)');
+    } else if (listenInfo && listenIp) {
+      throw new TypeError('only one of listenInfo and listenIp must be given');
+    }
+    utils.checkAppData(appData);
+    if (listenIp) {
+      if (typeof listenIp === 'string') listenIp = { ip: listenIp };
+      listenInfo = {
+        protocol: 'udp',
+        ip: listenIp.ip,
+        announcedAddress: listenIp.announcedIp,
+        port,
+      };
+    }
+    const request = {
+      transportId: utils.generateUUIDv4(),
+      listenInfo: normalizeListenInfo(listenInfo, 'listenInfo'),
+      enableSctp: Boolean(enableSctp),
+      numSctpStreams: utils.clone(numSctpStreams),
+      maxSctpMessageSize,
+      sctpSendBufferSize,
+      enableRtx: Boolean(enableRtx),
+      enableSrtp: Boolean(enableSrtp),
+    };
+    this._checkNotClosed('createPipeTransport');
+    const data = await this._channel.request('router.createPipeTransport', this.id, request);
+    const transport = new PipeTransport({
+      internal: { routerId: this.id, transportId: request.transportId },
+      data,
+      channel: this._channel,
+      appData,
+      getProducerById: (producerId) => this._producers.get(producerId),
+    });
+    this._registerTransport(transport);
+    return transport;
+  }
+
+  /**
+   * Makes a producer of this router available in another router: a pipe
+   * consumer here and a producer with the same id (unless keepId is false)
+   * there, over a pair of connected PipeTransports created on first use
+   * and shared by later calls for the same two routers.
+   */
+  async pipeToRouter({
+    producerId,
+    dataProducerId,
+    router,
+    keepId = true,
+    listenInfo,
+    listenIp,
+    enableSctp = true,
+    numSctpStreams = { OS: 1024, MIS: 1024 },
+    maxSctpMessageSize = 262144,
+    sctpSendBufferSize = 262144,
+    enableRtx = false,
+    enableSrtp = false,
+  } = {}) {
+    logger.debug('pipeToRouter()');
+    if (!listenInfo && !listenIp) {
+      listenInfo = { protocol: 'udp', ip: '127.0.0.1' };
+    }
+    if (listenInfo && listenIp) {
+      throw new TypeError('only one of listenInfo and listenIp must be given');
+    } else if (!producerId && !dataProducerId) {
+      throw new TypeError('missing producerId or dataProducerId');
+    } else if (producerId && dataProducerId) {
+      throw new TypeError('just producerId or dataProducerId can be given');
+    } else if (!router) {
+      throw new TypeError('missing router');
+    } else if (router === this) {
+      throw new TypeError('cannot use this Router as destination');
+    }
+    if (listenIp) {
+      if (typeof listenIp === 'string') listenIp = { ip: listenIp };
+      listenInfo = { protocol: 'udp', ip: listenIp.ip, announcedAddress: listenIp.announcedIp };
+    }
+    if (dataProducerId) {
+      throw new UnsupportedError('pipeToRouter() with dataProducerId not implemented yet');
+    }
+    const producer = this._producers.get(producerId);
+    if (!producer) throw new NotFoundError('Producer not found');
+
+    const pipeTransportPairKey = router.id;
+    let pipeTransportPairPromise = this._mapRouterPairPipeTransportPairPromise.get(pipeTransportPairKey);
+    if (!pipeTransportPairPromise) {
+      pipeTransportPairPromise = this._createPipeTransportPair(router, {
+        listenInfo,
+        enableSctp,
+        numSctpStreams,
+        maxSctpMessageSize,
+        sctpSendBufferSize,
+        enableRtx,
+        enableSrtp,
+      });
+      this._mapRouterPairPipeTransportPairPromise.set(pipeTransportPairKey, pipeTransportPairPromise);
+      router.addPipeTransportPair(this.id, pipeTransportPairPromise);
+    }
+    const pipeTransportPair = await pipeTransportPairPromise;
+    const localPipeTransport = pipeTransportPair[this.id];
+    const remotePipeTransport = pipeTransportPair[router.id];
+
+    let pipeConsumer;
+    let pipeProducer;
+    try {
+      pipeConsumer = await localPipeTransport.consume({ producerId });
+      pipeProducer = await remotePipeTransport.produce({
+        id: keepId ? producer.id : utils.generateUUIDv4(),
+        kind: pipeConsumer.kind,
+        rtpParameters: pipeConsumer.rtpParameters,
+        paused: pipeConsumer.producerPaused,
+        appData: producer.appData,
+      });
+      if (producer.closed) throw new NotFoundError('original Producer closed');
+      // The producer may have been paused or resumed in the meanwhile.
+      if (pipeProducer.paused !== producer.paused) {
+        if (producer.paused) await pipeProducer.pause();
+        else await pipeProducer.resume();
+      }
+      const consumer = pipeConsumer;
+      const pipedProducer = pipeProducer;
+      const follow = (promise, what) => promise.catch((error) => logger.debug(`pipeToRouter() | ${what} failed: ${error}`));
+      consumer.observer.on('close', () => pipedProducer.close());
+      consumer.observer.on('pause', () => void follow(pipedProducer.pause(), 'pipe Producer pause'));
+      consumer.observer.on('resume', () => void follow(pipedProducer.resume(), 'pipe Producer resume'));
+      pipedProducer.observer.on('close', () => consumer.close());
+      return { pipeConsumer, pipeProducer };
+    } catch (error) {
+      logger.error('pipeToRouter() | error creating pipe Consumer/Producer pair:', error);
+      if (pipeConsumer) pipeConsumer.close();
+      if (pipeProducer) pipeProducer.close();
+      throw error;
+    }
+  }
+
+  /** Creates and connects the PipeTransport pair between this router and router. */
+  async _createPipeTransportPair(router, options) {
+    const pipeTransportPairKey = router.id;
+    let localPipeTransport;
+    let remotePipeTransport;
+    try {
+      const transports = await Promise.all([
+        this.createPipeTransport(options),
+        router.createPipeTransport(options),
+      ].map((p) => p.then((transport) => transport, (error) => ({ error }))));
+      [localPipeTransport, remotePipeTransport] = transports.map((t) => (t.error ? undefined : t));
+      const failed = transports.find((t) => t.error);
+      if (failed) throw failed.error;
+      await Promise.all([
+        localPipeTransport.connect({
+          ip: remotePipeTransport.tuple.localAddress,
+          port: remotePipeTransport.tuple.localPort,
+          srtpParameters: remotePipeTransport.srtpParameters,
+        }),
+        remotePipeTransport.connect({
+          ip: localPipeTransport.tuple.localAddress,
+          port: localPipeTransport.tuple.localPort,
+          srtpParameters: localPipeTransport.srtpParameters,
+        }),
+      ]);
+    } catch (error) {
+      logger.error('pipeToRouter() | error creating PipeTransport pair:', error);
+      if (localPipeTransport) localPipeTransport.close();
+      if (remotePipeTransport) remotePipeTransport.close();
+      this._mapRouterPairPipeTransportPairPromise.delete(pipeTransportPairKey);
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+    localPipeTransport.observer.on('close', () => {
+      remotePipeTransport.close();
+      this._mapRouterPairPipeTransportPairPromise.delete(pipeTransportPairKey);
+    });
+    remotePipeTransport.observer.on('close', () => {
+      localPipeTransport.close();
+      this._mapRouterPairPipeTransportPairPromise.delete(pipeTransportPairKey);
+    });
+    return { [this.id]: localPipeTransport, [router.id]: remotePipeTransport };
+  }
+
+  /**
+   * Internal: the other router of a pipeToRouter() shares the pair promise
+   * under this router's id.
+   */
+  addPipeTransportPair(pipeTransportPairKey, pipeTransportPairPromise) {
+    if (this._mapRouterPairPipeTransportPairPromise.has(pipeTransportPairKey)) {
+      throw new Error('given pipeTransportPairKey already exists in this Router');
+    }
+    this._mapRouterPairPipeTransportPairPromise.set(pipeTransportPairKey, pipeTransportPairPromise);
+    pipeTransportPairPromise
+      .then((pipeTransportPair) => {
+        pipeTransportPair[this.id].observer.on('close', () => {
+          this._mapRouterPairPipeTransportPairPromise.delete(pipeTransportPairKey);
+        });
+      })
+      .catch(() => {
+        this._mapRouterPairPipeTransportPairPromise.delete(pipeTransportPairKey);
+      });
+  }
+
   // Not implemented yet: they reject with UnsupportedError rather than
   // leaving a mediasoup app with "is not a function".
-
-  async createPipeTransport() {
-    throw new UnsupportedError('createPipeTransport() not implemented yet');
-  }
-
-  async pipeToRouter() {
-    throw new UnsupportedError('pipeToRouter() not implemented yet');
-  }
 
   async createActiveSpeakerObserver() {
     throw new UnsupportedError('createActiveSpeakerObserver() not implemented yet');

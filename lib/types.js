@@ -7,6 +7,7 @@ const { Worker } = require('./Worker');
 const { Router } = require('./Router');
 const { Transport } = require('./Transport');
 const { PlainTransport } = require('./PlainTransport');
+const { PipeTransport } = require('./PipeTransport');
 const { DirectTransport } = require('./DirectTransport');
 const { WebRtcTransport } = require('./WebRtcTransport');
 const { WebRtcServer } = require('./WebRtcServer');
@@ -22,6 +23,7 @@ module.exports = {
   Router,
   Transport,
   PlainTransport,
+  PipeTransport,
   DirectTransport,
   WebRtcTransport,
   WebRtcServer,
