@@ -107,6 +107,10 @@ type Producer struct {
 	traceTypes atomic.Uint32
 	// useRemb: the sender negotiated goog-remb feedback.
 	useRemb bool
+
+	// rtpObservers is nil unless RtpObservers watch the producer
+	// (rtpobserver.go); replaced, never modified, under consMu.
+	rtpObservers atomic.Pointer[producerObservers]
 }
 
 var producerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir", "sr"}
@@ -510,6 +514,9 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 	}
 	if p.paused.Load() || p.ptMap[pt] < 0 {
 		return
+	}
+	if obs := p.rtpObservers.Load(); obs != nil {
+		obs.observeRtp(hdr)
 	}
 	// Map into the router's space.
 	p.fanMu.Lock()

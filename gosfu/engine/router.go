@@ -33,8 +33,9 @@ type Router struct {
 
 	onClose []func()
 
-	transports map[string]*Transport
-	producers  map[string]*Producer
+	transports   map[string]*Transport
+	producers    map[string]*Producer
+	rtpObservers map[string]*RtpObserver
 }
 
 // ID returns the router id (chosen by the Node layer).
@@ -71,6 +72,7 @@ func (w *Worker) createRouter(data []byte) (any, error) {
 		dataConsumerDataProducer:  map[string]string{},
 		transports:                map[string]*Transport{},
 		producers:                 map[string]*Producer{},
+		rtpObservers:              map[string]*RtpObserver{},
 	}
 	if err := w.register(r.id, r); err != nil {
 		return nil, err
@@ -107,9 +109,16 @@ func (r *Router) close() {
 	for _, t := range r.transports {
 		transports = append(transports, t)
 	}
+	observers := make([]*RtpObserver, 0, len(r.rtpObservers))
+	for _, o := range r.rtpObservers {
+		observers = append(observers, o)
+	}
 	r.mu.Unlock()
 	for _, t := range transports {
 		t.Close()
+	}
+	for _, o := range observers {
+		o.close()
 	}
 	for i := len(fns) - 1; i >= 0; i-- {
 		fns[i]()
@@ -132,6 +141,12 @@ func (r *Router) handleRequest(method string, data []byte) (any, error) {
 		return r.createDirectTransport(data)
 	case "router.createWebRtcTransport":
 		return r.createWebRtcTransport(data)
+	case "router.createAudioLevelObserver":
+		return r.createRtpObserver(observerAudioLevel, data)
+	case "router.createActiveSpeakerObserver":
+		return r.createRtpObserver(observerActiveSpeaker, data)
+	case "router.closeRtpObserver":
+		return r.closeRtpObserver(data)
 	case "router.closeTransport":
 		var req struct {
 			TransportID string `json:"transportId"`
@@ -210,17 +225,19 @@ func (r *Router) addProducer(p *Producer) error {
 	}
 	r.producers[p.id] = p
 	r.producerConsumers[p.id] = map[string]struct{}{}
+	r.producerObservers[p.id] = map[string]struct{}{}
 	return nil
 }
 
 func (r *Router) removeProducer(p *Producer) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.producers[p.id] == p {
 		delete(r.producers, p.id)
 		delete(r.producerConsumers, p.id)
 		delete(r.producerObservers, p.id)
 	}
+	r.mu.Unlock()
+	p.detachRtpObservers()
 }
 
 func (r *Router) producer(id string) *Producer {
