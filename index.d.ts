@@ -356,6 +356,7 @@ export declare namespace types {
   export type RouterObserverEvents = {
     close: [];
     newtransport: [Transport];
+    newrtpobserver: [RtpObserver];
   };
 
   export type RouterObserver = EnhancedEventEmitter<RouterObserverEvents>;
@@ -387,10 +388,114 @@ export declare namespace types {
     ): Promise<PipeTransport<PipeTransportAppData>>;
     /** dataProducerId is not implemented yet: it rejects with UnsupportedError. */
     pipeToRouter(options: PipeToRouterOptions): Promise<PipeToRouterResult>;
-    /** Not implemented yet: rejects with UnsupportedError. */
-    createActiveSpeakerObserver(options?: unknown): Promise<never>;
-    /** Not implemented yet: rejects with UnsupportedError. */
-    createAudioLevelObserver(options?: unknown): Promise<never>;
+    createActiveSpeakerObserver<ActiveSpeakerObserverAppData extends AppData = AppData>(
+      options?: ActiveSpeakerObserverOptions<ActiveSpeakerObserverAppData>,
+    ): Promise<ActiveSpeakerObserver<ActiveSpeakerObserverAppData>>;
+    createAudioLevelObserver<AudioLevelObserverAppData extends AppData = AppData>(
+      options?: AudioLevelObserverOptions<AudioLevelObserverAppData>,
+    ): Promise<AudioLevelObserver<AudioLevelObserverAppData>>;
+  }
+
+  // ----------------------------------------------------------- RtpObserver
+
+  export type RtpObserverType = 'audiolevel' | 'activespeaker';
+
+  export type RtpObserverEvents = {
+    routerclose: [];
+  };
+
+  export type RtpObserverObserverEvents = {
+    close: [];
+    pause: [];
+    resume: [];
+    addproducer: [Producer];
+    removeproducer: [Producer];
+  };
+
+  export type RtpObserverObserver = EnhancedEventEmitter<RtpObserverObserverEvents>;
+
+  export type RtpObserverAddRemoveProducerOptions = {
+    producerId: string;
+  };
+
+  /** Watches the audio levels of the audio producers added to it. */
+  export class RtpObserver<
+    RtpObserverAppData extends AppData = AppData,
+    E extends RtpObserverEvents = RtpObserverEvents,
+    O extends EnhancedEventEmitter<any> = RtpObserverObserver,
+  > extends EnhancedEventEmitter<E> {
+    protected constructor();
+    get id(): string;
+    get closed(): boolean;
+    get type(): RtpObserverType;
+    get paused(): boolean;
+    get appData(): RtpObserverAppData;
+    set appData(appData: RtpObserverAppData);
+    get observer(): O;
+    close(): void;
+    routerClosed(): void;
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+    addProducer(options: RtpObserverAddRemoveProducerOptions): Promise<void>;
+    removeProducer(options: RtpObserverAddRemoveProducerOptions): Promise<void>;
+  }
+
+  export type AudioLevelObserverOptions<AudioLevelObserverAppData extends AppData = AppData> = {
+    /** Maximum number of entries in a 'volumes' event. Default 1. */
+    maxEntries?: number;
+    /** Minimum average volume (dBov, -127 to 0) of a 'volumes' entry. Default -80. */
+    threshold?: number;
+    /** Interval in ms (250 to 5000). Default 1000. */
+    interval?: number;
+    appData?: AudioLevelObserverAppData;
+  };
+
+  export type AudioLevelObserverVolume = {
+    producer: Producer;
+    /** Average volume (dBov, -127 to 0) of the producer in the last interval. */
+    volume: number;
+  };
+
+  export type AudioLevelObserverEvents = RtpObserverEvents & {
+    volumes: [AudioLevelObserverVolume[]];
+    silence: [];
+  };
+
+  export type AudioLevelObserverObserverEvents = RtpObserverObserverEvents & {
+    volumes: [AudioLevelObserverVolume[]];
+    silence: [];
+  };
+
+  export type AudioLevelObserverObserver = EnhancedEventEmitter<AudioLevelObserverObserverEvents>;
+
+  export class AudioLevelObserver<AudioLevelObserverAppData extends AppData = AppData>
+    extends RtpObserver<AudioLevelObserverAppData, AudioLevelObserverEvents, AudioLevelObserverObserver> {
+    get type(): 'audiolevel';
+  }
+
+  export type ActiveSpeakerObserverOptions<ActiveSpeakerObserverAppData extends AppData = AppData> = {
+    /** Interval in ms (100 to 5000). Default 300. */
+    interval?: number;
+    appData?: ActiveSpeakerObserverAppData;
+  };
+
+  export type ActiveSpeakerObserverDominantSpeaker = {
+    producer: Producer;
+  };
+
+  export type ActiveSpeakerObserverEvents = RtpObserverEvents & {
+    dominantspeaker: [ActiveSpeakerObserverDominantSpeaker];
+  };
+
+  export type ActiveSpeakerObserverObserverEvents = RtpObserverObserverEvents & {
+    dominantspeaker: [ActiveSpeakerObserverDominantSpeaker];
+  };
+
+  export type ActiveSpeakerObserverObserver = EnhancedEventEmitter<ActiveSpeakerObserverObserverEvents>;
+
+  export class ActiveSpeakerObserver<ActiveSpeakerObserverAppData extends AppData = AppData>
+    extends RtpObserver<ActiveSpeakerObserverAppData, ActiveSpeakerObserverEvents, ActiveSpeakerObserverObserver> {
+    get type(): 'activespeaker';
   }
 
   // ------------------------------------------------------------- Transport

@@ -7,6 +7,8 @@ const { PlainTransport } = require('./PlainTransport');
 const { PipeTransport } = require('./PipeTransport');
 const { DirectTransport } = require('./DirectTransport');
 const { WebRtcTransport } = require('./WebRtcTransport');
+const { AudioLevelObserver } = require('./AudioLevelObserver');
+const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
 const { InvalidStateError, UnsupportedError, NotFoundError } = require('./errors');
 const utils = require('./utils');
 
@@ -495,15 +497,61 @@ class Router extends EnhancedEventEmitter {
       });
   }
 
-  // Not implemented yet: they reject with UnsupportedError rather than
-  // leaving a mediasoup app with "is not a function".
-
-  async createActiveSpeakerObserver() {
-    throw new UnsupportedError('createActiveSpeakerObserver() not implemented yet');
+  /**
+   * Creates an ActiveSpeakerObserver: 'dominantspeaker' when the dominant
+   * speaker among its audio producers changes.
+   */
+  async createActiveSpeakerObserver({ interval = 300, appData } = {}) {
+    logger.debug('createActiveSpeakerObserver()');
+    if (typeof interval !== 'number') {
+      throw new TypeError('if given, interval must be an number');
+    }
+    utils.checkAppData(appData);
+    this._checkNotClosed('createActiveSpeakerObserver');
+    const rtpObserverId = utils.generateUUIDv4();
+    await this._channel.request('router.createActiveSpeakerObserver', this.id, { rtpObserverId, interval });
+    return this._registerRtpObserver(new ActiveSpeakerObserver({
+      internal: { routerId: this.id, rtpObserverId },
+      channel: this._channel,
+      appData,
+      getProducerById: (producerId) => this._producers.get(producerId),
+    }));
   }
 
-  async createAudioLevelObserver() {
-    throw new UnsupportedError('createAudioLevelObserver() not implemented yet');
+  /**
+   * Creates an AudioLevelObserver: 'volumes' of its loudest audio producers
+   * every interval, 'silence' when none is above threshold.
+   */
+  async createAudioLevelObserver({
+    maxEntries = 1, threshold = -80, interval = 1000, appData,
+  } = {}) {
+    logger.debug('createAudioLevelObserver()');
+    if (typeof maxEntries !== 'number' || maxEntries <= 0) {
+      throw new TypeError('if given, maxEntries must be a positive number');
+    } else if (typeof threshold !== 'number' || threshold < -127 || threshold > 0) {
+      throw new TypeError('if given, threshole must be a negative number greater than -127');
+    } else if (typeof interval !== 'number') {
+      throw new TypeError('if given, interval must be an number');
+    }
+    utils.checkAppData(appData);
+    this._checkNotClosed('createAudioLevelObserver');
+    const rtpObserverId = utils.generateUUIDv4();
+    await this._channel.request('router.createAudioLevelObserver', this.id, {
+      rtpObserverId, maxEntries, threshold, interval,
+    });
+    return this._registerRtpObserver(new AudioLevelObserver({
+      internal: { routerId: this.id, rtpObserverId },
+      channel: this._channel,
+      appData,
+      getProducerById: (producerId) => this._producers.get(producerId),
+    }));
+  }
+
+  _registerRtpObserver(rtpObserver) {
+    this._rtpObservers.set(rtpObserver.id, rtpObserver);
+    rtpObserver.on('@close', () => this._rtpObservers.delete(rtpObserver.id));
+    this._observer.safeEmit('newrtpobserver', rtpObserver);
+    return rtpObserver;
   }
 
   /** Tracks a new transport and the producers it creates or loses. */

@@ -13,6 +13,9 @@ const { WebRtcTransport } = require('./WebRtcTransport');
 const { WebRtcServer } = require('./WebRtcServer');
 const { Producer } = require('./Producer');
 const { Consumer } = require('./Consumer');
+const { RtpObserver } = require('./RtpObserver');
+const { AudioLevelObserver } = require('./AudioLevelObserver');
+const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
 
 module.exports = {
   UnsupportedError,
@@ -29,4 +32,7 @@ module.exports = {
   WebRtcServer,
   Producer,
   Consumer,
+  RtpObserver,
+  AudioLevelObserver,
+  ActiveSpeakerObserver,
 };

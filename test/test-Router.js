@@ -515,18 +515,3 @@ describe('Router', () => {
     });
   });
 });
-
-describe('Router methods not implemented yet', () => {
-  it('reject with UnsupportedError', async () => {
-    const worker = await gosfu.createWorker();
-    try {
-      const router = await worker.createRouter();
-      for (const method of ['createActiveSpeakerObserver', 'createAudioLevelObserver']) {
-        await assert.rejects(router[method]({}), (error) => error.constructor.name === 'UnsupportedError'
-          && error.message === `${method}() not implemented yet`);
-      }
-    } finally {
-      worker.close();
-    }
-  });
-});
