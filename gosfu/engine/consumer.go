@@ -96,6 +96,24 @@ type Consumer struct {
 	tlCurrent int
 	tlFrameTs uint32
 	tlHaveTs  bool
+	// vp9svc is set for svc consumers of a VP9 stream with spatial or
+	// temporal layers: packets above the current spatial (slCurrent, -1
+	// before the first key frame) or temporal layer (tlCurrent) are dropped
+	// and the marker bit is set at the end of the current spatial layer's
+	// frame (see svcForward). Lower spatial layers are always forwarded,
+	// in K-SVC too, so that going down needs no key frame.
+	vp9svc    bool
+	slTarget  int
+	slCurrent int
+	// slSent is the number of spatial layers the stream has, from the
+	// latest scalability structure (0 before one): the encoder may send
+	// fewer than its scalabilityMode says (libwebrtc: none under 240x135).
+	// Reports clamp the current spatial layer to it.
+	slSent  int
+	vp9Desc codecs.VP9Descriptor
+	// svcFwd records the picture ids forwarded, by pictureId % 256 (-1:
+	// none), for the flexible mode's reference check (see svcForward).
+	svcFwd *[256]int32
 	// layers last reported by layerschange (-1 before the first).
 	reportedSpatial  int
 	reportedTemporal int
@@ -278,6 +296,14 @@ func (t *Transport) consume(data []byte) (any, error) {
 		}
 		c.temporal = c.vp8 != nil && c.maxTemporal > 0
 	}
+	c.slCurrent = -1
+	c.vp9svc = strings.EqualFold(media.MimeType, "video/VP9") && c.typ == "svc" && (c.maxSpatial > 0 || c.maxTemporal > 0)
+	if c.vp9svc {
+		c.svcFwd = new([256]int32)
+		for i := range c.svcFwd {
+			c.svcFwd[i] = -1
+		}
+	}
 
 	t.mu.Lock()
 	if t.closed {
@@ -449,12 +475,32 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 			}
 		}
 	}
+	// VP9 SVC: spatial and temporal layer filtering.
+	svcMarker := false
+	if c.vp9svc {
+		payload := p.payload
+		if p.hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
+			payload = payload[:len(payload)-int(payload[len(payload)-1])]
+		}
+		if len(payload) > 0 && c.vp9Desc.Unmarshal(payload) == nil && c.vp9Desc.HasLayerIndices {
+			fwd, marker := c.svcForward(p, &c.vp9Desc)
+			if !fwd {
+				c.seq.Drop(p.hdr.SequenceNumber)
+				c.mu.Unlock()
+				return
+			}
+			svcMarker = marker
+		}
+	}
 	seq, ok := c.seq.Input(p.hdr.SequenceNumber)
 	if !ok {
 		c.mu.Unlock()
 		return
 	}
 	hdr := p.hdr
+	if svcMarker {
+		hdr.Marker = true
+	}
 	hdr.SSRC = c.ssrc
 	hdr.SequenceNumber = seq
 	hdr.Timestamp = p.hdr.Timestamp + c.tsOffset
@@ -510,6 +556,12 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	spatial, temporal := c.encodingIdx, c.maxTemporal
 	if c.temporal && c.tlCurrent >= 0 {
 		temporal = c.tlCurrent
+	}
+	if c.vp9svc && c.slCurrent >= 0 {
+		spatial, temporal = c.slCurrent, c.tlCurrent
+		if c.slSent > 0 && spatial >= c.slSent {
+			spatial = c.slSent - 1
+		}
 	}
 	if (c.typ == "simulcast" || c.typ == "svc") && (spatial != c.reportedSpatial || temporal != c.reportedTemporal) {
 		c.reportedSpatial, c.reportedTemporal = spatial, temporal
@@ -773,6 +825,15 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 			return nil, err
 		}
 		c.updateTarget(nowMs())
+		if c.vp9svc {
+			// Going up a spatial layer waits for a key frame: ask for one.
+			c.mu.Lock()
+			up := c.slCurrent >= 0 && int(c.preferredSpatial.Load()) > c.slCurrent
+			c.mu.Unlock()
+			if up && c.active() {
+				c.requestProducerKeyFrame(0, nowMs())
+			}
+		}
 		return c.preferredLayers(), nil
 	case "consumer.setPriority":
 		var req struct {
@@ -911,6 +972,78 @@ func (c *Consumer) temporalForward(p *rtpPacket, d *codecs.VP8Descriptor) bool {
 		return true
 	}
 	return false
+}
+
+// svcForward tells whether a VP9 packet (descriptor d, with layer indices)
+// of an svc consumer passes the spatial and temporal layer filter, and
+// whether its marker bit must be set. Called with c.mu held.
+//
+// The targets (preferred layers) are read at each new picture (a newer RTP
+// timestamp), so that a picture is cut the same way in all its packets;
+// lowering a target lowers the current layer at once (every layer below
+// the current one is forwarded, so the lower layers' references are there
+// in SVC as in K-SVC). Going up a spatial layer waits for a key frame
+// (whose picture starts every layer afresh, in SVC as in K-SVC); there the
+// current layers jump to the targets. Going up a temporal layer happens at
+// the start of a frame of a higher layer (up to the target) carrying the
+// switching up point (U) bit, as mediasoup's VP9 handler does; in flexible
+// mode (what libwebrtc sends, with U on every frame) the frame's references
+// (P_DIFFs) must also all have been forwarded. Packets of
+// an older picture are filtered with the current layers. The marker bit
+// is set on the last packet (E bit) of the current spatial layer's frame:
+// the end of the picture for the receiver when higher layers are dropped.
+func (c *Consumer) svcForward(p *rtpPacket, d *codecs.VP9Descriptor) (bool, bool) {
+	ts := p.hdr.Timestamp
+	if d.HasSS {
+		c.slSent = int(d.NumSpatialLayers)
+	}
+	newPic := !c.tlHaveTs || seqmanager.TsIsHigher(ts, c.tlFrameTs)
+	if newPic {
+		c.tlHaveTs, c.tlFrameTs = true, ts
+		c.slTarget = int(c.preferredSpatial.Load())
+		c.tlTarget = int(c.preferredTemporal.Load())
+		if c.slCurrent > c.slTarget {
+			c.slCurrent = c.slTarget
+		}
+		if c.tlCurrent > c.tlTarget {
+			c.tlCurrent = c.tlTarget
+		}
+	}
+	if ts == c.tlFrameTs {
+		if d.KeyFrame {
+			c.slCurrent, c.tlCurrent = c.slTarget, c.tlTarget
+		} else if c.slCurrent >= 0 && d.B && d.SwitchingUp && int(d.TID) > c.tlCurrent && int(d.TID) <= c.tlTarget &&
+			c.svcRefsForwarded(d) {
+			c.tlCurrent = int(d.TID)
+		}
+	}
+	if c.slCurrent < 0 || int(d.SID) > c.slCurrent || int(d.TID) > c.tlCurrent {
+		return false, false
+	}
+	if d.HasPictureID {
+		c.svcFwd[d.PictureID&0xFF] = int32(d.PictureID)
+	}
+	return true, d.E && int(d.SID) == c.slCurrent
+}
+
+// svcRefsForwarded tells whether the pictures a flexible mode VP9 frame
+// references were forwarded (true outside flexible mode, or without a
+// picture id).
+func (c *Consumer) svcRefsForwarded(d *codecs.VP9Descriptor) bool {
+	if !d.F || !d.HasPictureID {
+		return true
+	}
+	mask := uint16(0x7F)
+	if d.PictureIDTwoBytes {
+		mask = 0x7FFF
+	}
+	for i := 0; i < int(d.NumPDiffs); i++ {
+		ref := (d.PictureID - uint16(d.PDiffs[i])) & mask
+		if c.svcFwd[ref&0xFF] != int32(ref) {
+			return false
+		}
+	}
+	return true
 }
 
 // updateTarget picks the stream to forward: the preferred spatial layer,

@@ -80,8 +80,11 @@ function createRecvTransport(params) {
 /**
  * Opens Chromium's fake camera and/or microphone and produces them on the
  * given send transport. Resolves with { audio: producerId, video: producerId }.
+ * videoCodecMimeType (e.g. 'video/VP9') picks the video codec.
  */
-async function produce(transportId, { audio = true, video = true, encodings } = {}) {
+async function produce(transportId, {
+  audio = true, video = true, encodings, videoCodecMimeType,
+} = {}) {
   const transport = state.transports.get(transportId);
   if (!transport) throw new Error(`no transport ${transportId}`);
   const stream = await navigator.mediaDevices.getUserMedia({
@@ -92,6 +95,12 @@ async function produce(transportId, { audio = true, video = true, encodings } = 
   for (const track of stream.getTracks()) {
     const options = { track, appData: { kind: track.kind } };
     if (track.kind === 'video' && encodings) options.encodings = encodings;
+    if (track.kind === 'video' && videoCodecMimeType) {
+      // The device's codec entry, e.g. video/VP9 for SVC.
+      options.codec = state.device.rtpCapabilities.codecs
+        .find((c) => c.mimeType.toLowerCase() === videoCodecMimeType.toLowerCase());
+      if (!options.codec) throw new Error(`no ${videoCodecMimeType} in the device's rtpCapabilities`);
+    }
     const producer = await transport.produce(options);
     state.producers.set(producer.id, producer);
     producer.on('transportclose', () => record({ type: 'producer.transportclose', id: producer.id }));
