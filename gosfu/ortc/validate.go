@@ -46,36 +46,38 @@ func ValidateRtpCapabilities(raw any) (*RtpCapabilities, error) {
 		HeaderExtensions: []RtpHeaderExtension{},
 	}
 
-	codecs, ok := prop(raw, "codecs")
-	if truthy(codecs, ok) {
-		arr, isArr := asArray(codecs)
-		if !isArr {
-			return nil, typeErr("caps.codecs is not an array")
-		}
-		for _, c := range arr {
-			codec, err := validateCodecCapability(c, true)
-			if err != nil {
-				return nil, err
-			}
-			caps.Codecs = append(caps.Codecs, *codec)
-		}
+	var err error
+	if caps.Codecs, err = optionalArray(raw, "codecs", "caps.codecs", caps.Codecs,
+		func(v any) (*RtpCodecCapability, error) { return validateCodecCapability(v, true) }); err != nil {
+		return nil, err
 	}
-
-	exts, ok := prop(raw, "headerExtensions")
-	if truthy(exts, ok) {
-		arr, isArr := asArray(exts)
-		if !isArr {
-			return nil, typeErr("caps.headerExtensions is not an array")
-		}
-		for _, e := range arr {
-			ext, err := validateHeaderExtension(e, true)
-			if err != nil {
-				return nil, err
-			}
-			caps.HeaderExtensions = append(caps.HeaderExtensions, *ext)
-		}
+	if caps.HeaderExtensions, err = optionalArray(raw, "headerExtensions", "caps.headerExtensions", caps.HeaderExtensions,
+		func(v any) (*RtpHeaderExtension, error) { return validateHeaderExtension(v, true) }); err != nil {
+		return nil, err
 	}
 	return caps, nil
+}
+
+// optionalArray validates raw[key] when it is set (truthy, as mediasoup's
+// `if (x)` checks): it must be an array, each item validated by validate
+// and appended to out. name is the path used in the error message.
+func optionalArray[T any](raw any, key, name string, out []T, validate func(any) (*T, error)) ([]T, error) {
+	v, ok := prop(raw, key)
+	if !truthy(v, ok) {
+		return out, nil
+	}
+	arr, isArr := asArray(v)
+	if !isArr {
+		return nil, typeErr(name + " is not an array")
+	}
+	for _, item := range arr {
+		x, err := validate(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *x)
+	}
+	return out, nil
 }
 
 // ValidateRtpCodecCapability validates and normalizes a single codec
@@ -297,34 +299,14 @@ func ValidateRtpParameters(raw any) (*RtpParameters, error) {
 		params.Codecs = append(params.Codecs, *codec)
 	}
 
-	exts, ok := prop(raw, "headerExtensions")
-	if truthy(exts, ok) {
-		arr, isArr := asArray(exts)
-		if !isArr {
-			return nil, typeErr("params.headerExtensions is not an array")
-		}
-		for _, e := range arr {
-			ext, err := validateHeaderExtensionParameters(e)
-			if err != nil {
-				return nil, err
-			}
-			params.HeaderExtensions = append(params.HeaderExtensions, *ext)
-		}
+	var err error
+	if params.HeaderExtensions, err = optionalArray(raw, "headerExtensions", "params.headerExtensions",
+		params.HeaderExtensions, validateHeaderExtensionParameters); err != nil {
+		return nil, err
 	}
-
-	encs, ok := prop(raw, "encodings")
-	if truthy(encs, ok) {
-		arr, isArr := asArray(encs)
-		if !isArr {
-			return nil, typeErr("params.encodings is not an array")
-		}
-		for _, e := range arr {
-			enc, err := validateEncoding(e)
-			if err != nil {
-				return nil, err
-			}
-			params.Encodings = append(params.Encodings, *enc)
-		}
+	if params.Encodings, err = optionalArray(raw, "encodings", "params.encodings",
+		params.Encodings, validateEncoding); err != nil {
+		return nil, err
 	}
 
 	rtcp, rtcpOk := prop(raw, "rtcp")
