@@ -8,23 +8,36 @@ import (
 // Producers get packets through producer.send(), consumers hand theirs to
 // JavaScript as binary 'rtp' events.
 type directLink struct {
-	t              *Transport
-	maxMessageSize int
+	t                     *Transport
+	maxSendMessageSize    int
+	maxReceiveMessageSize int
+}
+
+// directLink returns the link of a direct transport.
+func (t *Transport) directLink() *directLink {
+	l, _ := t.link.(*directLink)
+	return l
 }
 
 func (r *Router) createDirectTransport(data []byte) (any, error) {
 	var req struct {
-		TransportID    string  `json:"transportId"`
-		MaxMessageSize float64 `json:"maxMessageSize"`
+		TransportID           string  `json:"transportId"`
+		MaxSendMessageSize    float64 `json:"maxSendMessageSize"`
+		MaxReceiveMessageSize float64 `json:"maxReceiveMessageSize"`
 	}
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
 	}
-	if req.MaxMessageSize == 0 {
-		req.MaxMessageSize = 262144
+	send, err := sizeOption("maxSendMessageSize", req.MaxSendMessageSize, defaultSctpMaxMessageSize)
+	if err != nil {
+		return nil, err
+	}
+	recv, err := sizeOption("maxReceiveMessageSize", req.MaxReceiveMessageSize, defaultSctpMaxMessageSize)
+	if err != nil {
+		return nil, err
 	}
 	t := newTransport(r, req.TransportID, "direct")
-	l := &directLink{t: t, maxMessageSize: int(req.MaxMessageSize)}
+	l := &directLink{t: t, maxSendMessageSize: send, maxReceiveMessageSize: recv}
 	t.link = l
 	if err := t.register(); err != nil {
 		return nil, err
@@ -59,7 +72,7 @@ func (l *directLink) handleRequest(method string, data []byte) (any, bool, error
 }
 
 func (l *directLink) fillDump(m map[string]any) {
-	m["maxMessageSize"] = l.maxMessageSize
+	m["maxMessageSize"] = l.maxReceiveMessageSize
 }
 
 func (l *directLink) fillStats(m map[string]any) {

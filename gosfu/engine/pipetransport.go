@@ -24,17 +24,17 @@ type pipeLink struct {
 
 func (r *Router) createPipeTransport(data []byte) (any, error) {
 	var req struct {
-		TransportID        string             `json:"transportId"`
-		ListenInfo         *netio.ListenInfo  `json:"listenInfo"`
-		EnableSctp         bool               `json:"enableSctp"`
-		NumSctpStreams     map[string]float64 `json:"numSctpStreams"`
-		MaxSctpMessageSize float64            `json:"maxSctpMessageSize"`
-		SctpSendBufferSize float64            `json:"sctpSendBufferSize"`
-		EnableRtx          bool               `json:"enableRtx"`
-		EnableSrtp         bool               `json:"enableSrtp"`
+		TransportID string            `json:"transportId"`
+		ListenInfo  *netio.ListenInfo `json:"listenInfo"`
+		EnableRtx   bool              `json:"enableRtx"`
+		EnableSrtp  bool              `json:"enableSrtp"`
 	}
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	sctpCfg, err := decodeSctpOptions(data, false)
+	if err != nil {
+		return nil, err
 	}
 	if req.ListenInfo == nil {
 		return nil, TypeErrorf("missing listenInfo")
@@ -54,11 +54,10 @@ func (r *Router) createPipeTransport(data []byte) (any, error) {
 	}
 	l.conn = conn
 	l.localTuple = netio.LocalTuple(conn.LocalAddr().(*net.UDPAddr).AddrPort(), req.ListenInfo.AnnouncedAddress, "udp")
-	if req.EnableSctp {
-		l.sctpParameters = sctpParameters(req.NumSctpStreams, req.MaxSctpMessageSize, req.SctpSendBufferSize)
-	}
 	pl := &pipeLink{plainLink: l, rtx: req.EnableRtx}
-	if err := l.start(newTransport(r, req.TransportID, "pipe"), pl); err != nil {
+	t := newTransport(r, req.TransportID, "pipe")
+	l.enableSctp(t, sctpCfg)
+	if err := l.start(t, pl); err != nil {
 		return nil, err
 	}
 	return pl.info(), nil
@@ -71,10 +70,7 @@ func (pl *pipeLink) info() map[string]any {
 		m["srtpParameters"] = pl.localSrtp
 		pl.stateMu.Unlock()
 	}
-	if pl.sctpParameters != nil {
-		m["sctpParameters"] = pl.sctpParameters
-		m["sctpState"] = "new"
-	}
+	pl.t.fillSctpInfo(m)
 	return m
 }
 
@@ -124,9 +120,6 @@ func (pl *pipeLink) fillDump(m map[string]any) {
 func (pl *pipeLink) fillStats(m map[string]any) {
 	m["type"] = "pipe-transport"
 	m["tuple"] = pl.tuple()
-	if pl.sctpParameters != nil {
-		m["sctpState"] = "new"
-	}
 }
 
 // pipeRtx tells whether a pipe transport's consumers use RTX (enableRtx).

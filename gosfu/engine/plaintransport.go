@@ -85,7 +85,9 @@ type plainLink struct {
 	srtpRecvRtp *srtp.Context // used only by the RTP socket goroutine
 	srtpRecvRtc *srtp.Context // used only by the goroutine reading RTCP
 
-	sctpParameters map[string]any
+	// sctpConn carries the SCTP association over the UDP tuple (nil
+	// without enableSctp).
+	sctpConn *udpSctpConn
 
 	sendMu  sync.Mutex
 	sendBuf []byte
@@ -99,20 +101,20 @@ type plainLink struct {
 
 func (r *Router) createPlainTransport(data []byte) (any, error) {
 	var req struct {
-		TransportID        string             `json:"transportId"`
-		ListenInfo         *netio.ListenInfo  `json:"listenInfo"`
-		RtcpListenInfo     *netio.ListenInfo  `json:"rtcpListenInfo"`
-		RtcpMux            *bool              `json:"rtcpMux"`
-		Comedia            bool               `json:"comedia"`
-		EnableSctp         bool               `json:"enableSctp"`
-		NumSctpStreams     map[string]float64 `json:"numSctpStreams"`
-		MaxSctpMessageSize float64            `json:"maxSctpMessageSize"`
-		SctpSendBufferSize float64            `json:"sctpSendBufferSize"`
-		EnableSrtp         bool               `json:"enableSrtp"`
-		SrtpCryptoSuite    string             `json:"srtpCryptoSuite"`
+		TransportID     string            `json:"transportId"`
+		ListenInfo      *netio.ListenInfo `json:"listenInfo"`
+		RtcpListenInfo  *netio.ListenInfo `json:"rtcpListenInfo"`
+		RtcpMux         *bool             `json:"rtcpMux"`
+		Comedia         bool              `json:"comedia"`
+		EnableSrtp      bool              `json:"enableSrtp"`
+		SrtpCryptoSuite string            `json:"srtpCryptoSuite"`
 	}
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	sctpCfg, err := decodeSctpOptions(data, false)
+	if err != nil {
+		return nil, err
 	}
 	if req.ListenInfo == nil {
 		return nil, TypeErrorf("missing listenInfo")
@@ -156,10 +158,8 @@ func (r *Router) createPlainTransport(data []byte) (any, error) {
 		l.rtcpConn = rc
 		l.localRtcpTuple = netio.LocalTuple(rc.LocalAddr().(*net.UDPAddr).AddrPort(), info.AnnouncedAddress, "udp")
 	}
-	if req.EnableSctp {
-		l.sctpParameters = sctpParameters(req.NumSctpStreams, req.MaxSctpMessageSize, req.SctpSendBufferSize)
-	}
 	t := newTransport(r, req.TransportID, "plain")
+	l.enableSctp(t, sctpCfg)
 	if err := l.start(t, l); err != nil {
 		return nil, err
 	}
@@ -190,25 +190,20 @@ func (l *plainLink) start(t *Transport, lk link) error {
 	return nil
 }
 
-// sctpParameters reports the SCTP options; the association itself comes
-// with DataChannel support.
-func sctpParameters(streams map[string]float64, maxMsg, sendBuf float64) map[string]any {
-	os, mis := 1024.0, 1024.0
-	if v, ok := streams["OS"]; ok {
-		os = v
+// enableSctp gives t an SCTP association over l's UDP tuple.
+func (l *plainLink) enableSctp(t *Transport, cfg *sctpConfig) {
+	if cfg == nil {
+		return
 	}
-	if v, ok := streams["MIS"]; ok {
-		mis = v
-	}
-	if maxMsg == 0 {
-		maxMsg = 262144
-	}
-	if sendBuf == 0 {
-		sendBuf = 262144
-	}
-	return map[string]any{
-		"port": 5000, "OS": os, "MIS": mis, "maxMessageSize": maxMsg,
-		"sendBufferSize": sendBuf, "sctpBufferedAmount": 0, "isDataChannel": false,
+	t.sctp = newSctpAssociation(t, *cfg)
+	l.sctpConn = newUdpSctpConn(l)
+}
+
+// maybeStartSctp starts the association once the remote tuple is known,
+// as mediasoup connects it when its transport is connected.
+func (l *plainLink) maybeStartSctp() {
+	if l.sctpConn != nil && l.remote.Load() != nil {
+		l.t.sctp.Start(l.sctpConn)
 	}
 }
 
@@ -248,10 +243,7 @@ func (l *plainLink) info() map[string]any {
 		m["srtpParameters"] = l.localSrtp
 		l.stateMu.Unlock()
 	}
-	if l.sctpParameters != nil {
-		m["sctpParameters"] = l.sctpParameters
-		m["sctpState"] = "new"
-	}
+	l.t.fillSctpInfo(m)
 	return m
 }
 
@@ -362,6 +354,7 @@ func (l *plainLink) connect(data []byte) (any, error) {
 	if l.connected() {
 		l.t.remoteConnected()
 	}
+	l.maybeStartSctp()
 	out := map[string]any{"tuple": l.tuple()}
 	if rt, ok := l.rtcpTuple(); ok {
 		out["rtcpTuple"] = rt
@@ -404,6 +397,8 @@ func (l *plainLink) readLoop(conn *net.UDPConn, rtpSocket bool) {
 			l.receiveRtcp(b, from, rtpSocket, now)
 		case rtpSocket && isRtp(b):
 			l.receiveRtp(b, from, &hdr, now)
+		case rtpSocket && l.sctpConn != nil && isSctp(b):
+			l.receiveSctp(b, from)
 		default:
 			l.t.listener.dropped.Add(1)
 		}
@@ -513,6 +508,7 @@ func (l *plainLink) learnTuple(from netip.AddrPort, rtcpPath bool) bool {
 		l.t.w.EmitJSON(l.t.id, "tuple", map[string]any{"tuple": l.tuple()})
 		// Consumers waiting for a remote may start now.
 		l.t.remoteConnected()
+		l.maybeStartSctp()
 	}
 	return true
 }
@@ -579,12 +575,12 @@ func (l *plainLink) fillStats(m map[string]any) {
 	if rt, ok := l.rtcpTuple(); ok {
 		m["rtcpTuple"] = rt
 	}
-	if l.sctpParameters != nil {
-		m["sctpState"] = "new"
-	}
 }
 
 func (l *plainLink) close() {
+	if l.sctpConn != nil {
+		l.sctpConn.Close()
+	}
 	if l.conn != nil {
 		l.conn.Close()
 	}

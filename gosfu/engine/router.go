@@ -33,9 +33,10 @@ type Router struct {
 
 	onClose []func()
 
-	transports   map[string]*Transport
-	producers    map[string]*Producer
-	rtpObservers map[string]*RtpObserver
+	transports    map[string]*Transport
+	producers     map[string]*Producer
+	dataProducers map[string]*DataProducer
+	rtpObservers  map[string]*RtpObserver
 }
 
 // ID returns the router id (chosen by the Node layer).
@@ -72,6 +73,7 @@ func (w *Worker) createRouter(data []byte) (any, error) {
 		dataConsumerDataProducer:  map[string]string{},
 		transports:                map[string]*Transport{},
 		producers:                 map[string]*Producer{},
+		dataProducers:             map[string]*DataProducer{},
 		rtpObservers:              map[string]*RtpObserver{},
 	}
 	if err := w.register(r.id, r); err != nil {
@@ -209,6 +211,7 @@ func (r *Router) dump() any {
 		"mapProducerIdConsumerIds":         multiMap(r.producerConsumers),
 		"mapConsumerIdProducerId":          singleMap(r.consumerProducer),
 		"mapProducerIdObserverIds":         multiMap(r.producerObservers),
+		"dataProducerIds":                  sortedKeys(r.dataProducers),
 		"mapDataProducerIdDataConsumerIds": multiMap(r.dataProducerDataConsumers),
 		"mapDataConsumerIdDataProducerId":  singleMap(r.dataConsumerDataProducer),
 	}
@@ -262,4 +265,51 @@ func (r *Router) removeConsumer(p *Producer, c *Consumer) {
 		delete(m, c.id)
 	}
 	delete(r.consumerProducer, c.id)
+}
+
+func (r *Router) addDataProducer(p *DataProducer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return InvalidStateErrorf("Router closed")
+	}
+	if _, ok := r.dataProducers[p.id]; ok {
+		return Errorf("a DataProducer with same dataProducerId already exists [method:transport.produceData]")
+	}
+	r.dataProducers[p.id] = p
+	r.dataProducerDataConsumers[p.id] = map[string]struct{}{}
+	return nil
+}
+
+func (r *Router) removeDataProducer(p *DataProducer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dataProducers[p.id] == p {
+		delete(r.dataProducers, p.id)
+		delete(r.dataProducerDataConsumers, p.id)
+	}
+}
+
+func (r *Router) dataProducer(id string) *DataProducer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dataProducers[id]
+}
+
+func (r *Router) addDataConsumer(p *DataProducer, c *DataConsumer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.dataProducerDataConsumers[p.id]; m != nil {
+		m[c.id] = struct{}{}
+	}
+	r.dataConsumerDataProducer[c.id] = p.id
+}
+
+func (r *Router) removeDataConsumer(p *DataProducer, c *DataConsumer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.dataProducerDataConsumers[p.id]; m != nil {
+		delete(m, c.id)
+	}
+	delete(r.dataConsumerDataProducer, c.id)
 }

@@ -56,8 +56,13 @@ type Transport struct {
 	closed            bool
 	producers         map[string]*Producer
 	consumers         map[string]*Consumer
+	dataProducers     map[string]*DataProducer
+	dataConsumers     map[string]*DataConsumer
 	cnameForProducers string
-	nextMid           uint32
+
+	// sctp is the SCTP association (nil unless enableSctp).
+	sctp    *SctpAssociation
+	nextMid uint32
 
 	listener rtpListener
 	// consumersBySsrc routes RTCP feedback (NACK, PLI, FIR, RR) from the
@@ -153,6 +158,8 @@ func newTransport(r *Router, id, typ string) *Transport {
 		log:             r.w.log.Named("Transport"),
 		producers:       map[string]*Producer{},
 		consumers:       map[string]*Consumer{},
+		dataProducers:   map[string]*DataProducer{},
+		dataConsumers:   map[string]*DataConsumer{},
 		listener:        newRtpListener(),
 		consumersBySsrc: map[uint32]*Consumer{},
 		recvStats:       newTrafficStats(),
@@ -198,6 +205,14 @@ func (t *Transport) Close() {
 	for _, c := range t.consumers {
 		consumers = append(consumers, c)
 	}
+	dataConsumers := make([]*DataConsumer, 0, len(t.dataConsumers))
+	for _, c := range t.dataConsumers {
+		dataConsumers = append(dataConsumers, c)
+	}
+	dataProducers := make([]*DataProducer, 0, len(t.dataProducers))
+	for _, p := range t.dataProducers {
+		dataProducers = append(dataProducers, p)
+	}
 	t.mu.Unlock()
 	close(t.stop)
 	for _, c := range consumers {
@@ -206,7 +221,19 @@ func (t *Transport) Close() {
 	for _, p := range producers {
 		p.close()
 	}
+	for _, c := range dataConsumers {
+		c.close()
+	}
+	for _, p := range dataProducers {
+		p.close()
+	}
+	if t.sctp != nil {
+		t.sctp.Close()
+	}
 	t.link.close()
+	if t.sctp != nil {
+		t.sctp.Wait()
+	}
 	t.wg.Wait()
 	t.w.unregister(t.id)
 	r := t.router
@@ -284,6 +311,42 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 		}
 		p.close()
 		return nil, nil
+	case "transport.produceData":
+		return t.produceData(data)
+	case "transport.consumeData":
+		return t.consumeData(data)
+	case "transport.closeDataProducer":
+		var req struct {
+			DataProducerID string `json:"dataProducerId"`
+		}
+		_ = json.Unmarshal(data, &req)
+		t.mu.Lock()
+		p := t.dataProducers[req.DataProducerID]
+		t.mu.Unlock()
+		if p == nil {
+			if t.sctp == nil && t.typ != "direct" {
+				return nil, Errorf("cannot close DataProducer, SCTP not enabled and not a direct Transport")
+			}
+			return nil, &Error{Name: "NotFoundError", Message: "DataProducer not found [method:" + method + "]"}
+		}
+		p.close()
+		return nil, nil
+	case "transport.closeDataConsumer":
+		var req struct {
+			DataConsumerID string `json:"dataConsumerId"`
+		}
+		_ = json.Unmarshal(data, &req)
+		t.mu.Lock()
+		c := t.dataConsumers[req.DataConsumerID]
+		t.mu.Unlock()
+		if c == nil {
+			if t.sctp == nil && t.typ != "direct" {
+				return nil, Errorf("cannot close DataConsumer, SCTP not enabled and not a direct Transport")
+			}
+			return nil, &Error{Name: "NotFoundError", Message: "DataConsumer not found [method:" + method + "]"}
+		}
+		c.close()
+		return nil, nil
 	case "transport.closeConsumer":
 		var req struct {
 			ConsumerID string `json:"consumerId"`
@@ -352,6 +415,8 @@ func (t *Transport) dump() map[string]any {
 	t.mu.Lock()
 	producerIDs := sortedKeys(t.producers)
 	consumerIDs := sortedKeys(t.consumers)
+	dataProducerIDs := sortedKeys(t.dataProducers)
+	dataConsumerIDs := sortedKeys(t.dataConsumers)
 	mapSsrcConsumer := []map[string]any{}
 	mapRtxSsrcConsumer := []map[string]any{}
 	for _, id := range consumerIDs {
@@ -373,14 +438,17 @@ func (t *Transport) dump() map[string]any {
 		"consumerIds":             consumerIDs,
 		"mapSsrcConsumerId":       mapSsrcConsumer,
 		"mapRtxSsrcConsumerId":    mapRtxSsrcConsumer,
-		"dataProducerIds":         []string{},
-		"dataConsumerIds":         []string{},
+		"dataProducerIds":         dataProducerIDs,
+		"dataConsumerIds":         dataConsumerIDs,
 		"recvRtpHeaderExtensions": map[string]any{},
 		"rtpListener":             t.listener.dump(),
 		"maxMessageSize":          262144,
 		"traceEventTypes":         traceTypeNames(t.traceTypes.Load(), transportTraceTypes),
 	}
 	t.link.fillDump(m)
+	if t.sctp != nil {
+		t.sctp.fillDump(m)
+	}
 	return m
 }
 
@@ -424,6 +492,9 @@ func (t *Transport) stats() map[string]any {
 		m["minOutgoingBitrate"] = v
 	}
 	t.link.fillStats(m)
+	if t.sctp != nil {
+		m["sctpState"] = t.sctp.State()
+	}
 	return m
 }
 

@@ -110,8 +110,7 @@ type webrtcLink struct {
 	srtpSend  *srtp.Context
 	sendBuf   []byte
 
-	sctpParameters map[string]any
-	closed         atomic.Bool
+	closed atomic.Bool
 
 	droppedNoTuple atomic.Uint64
 	droppedSrtp    atomic.Uint64
@@ -128,24 +127,24 @@ func randomString(n int) string {
 }
 
 type webrtcTransportRequest struct {
-	TransportID        string             `json:"transportId"`
-	WebRtcServerID     string             `json:"webRtcServerId"`
-	ListenInfos        []netio.ListenInfo `json:"listenInfos"`
-	EnableUDP          *bool              `json:"enableUdp"`
-	EnableTCP          *bool              `json:"enableTcp"`
-	PreferUDP          bool               `json:"preferUdp"`
-	PreferTCP          bool               `json:"preferTcp"`
-	IceConsentTimeout  *float64           `json:"iceConsentTimeout"`
-	EnableSctp         bool               `json:"enableSctp"`
-	NumSctpStreams     map[string]float64 `json:"numSctpStreams"`
-	MaxSctpMessageSize float64            `json:"maxSctpMessageSize"`
-	SctpSendBufferSize float64            `json:"sctpSendBufferSize"`
+	TransportID       string             `json:"transportId"`
+	WebRtcServerID    string             `json:"webRtcServerId"`
+	ListenInfos       []netio.ListenInfo `json:"listenInfos"`
+	EnableUDP         *bool              `json:"enableUdp"`
+	EnableTCP         *bool              `json:"enableTcp"`
+	PreferUDP         bool               `json:"preferUdp"`
+	PreferTCP         bool               `json:"preferTcp"`
+	IceConsentTimeout *float64           `json:"iceConsentTimeout"`
 }
 
 func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 	var req webrtcTransportRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	sctpCfg, err := decodeSctpOptions(data, true)
+	if err != nil {
+		return nil, err
 	}
 	identity, err := r.w.dtlsIdentity()
 	if err != nil {
@@ -166,9 +165,8 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 	}
 	l.dtlsState.Store("new")
 	t.link = l
-	if req.EnableSctp {
-		l.sctpParameters = sctpParameters(req.NumSctpStreams, req.MaxSctpMessageSize, req.SctpSendBufferSize)
-		l.sctpParameters["isDataChannel"] = true
+	if sctpCfg != nil {
+		t.sctp = newSctpAssociation(t, *sctpCfg)
 	}
 
 	if req.WebRtcServerID != "" {
@@ -300,10 +298,7 @@ func (l *webrtcLink) info() map[string]any {
 	if sel := l.selected.Load(); sel != nil {
 		m["iceSelectedTuple"] = sel.tuple()
 	}
-	if l.sctpParameters != nil {
-		m["sctpParameters"] = l.sctpParameters
-		m["sctpState"] = "new"
-	}
+	l.t.fillSctpInfo(m)
 	return m
 }
 
@@ -674,18 +669,44 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 	certPem := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: remoteCert}))
 	l.setDtlsState("connected", certPem)
 	l.t.remoteConnected()
-	// Keep reading: application data (SCTP) is not supported yet, but
-	// alerts (close_notify) must be processed.
+	dc := &dtlsAppConn{Conn: conn, onClosed: l.dtlsClosed}
+	if l.t.sctp != nil {
+		// DTLS application data is SCTP: the association reads it.
+		l.t.sctp.Start(dc)
+		return
+	}
+	// Without SCTP keep reading: alerts (close_notify) must be processed;
+	// application data is dropped.
 	buf := make([]byte, 65536)
 	for {
-		if _, err := conn.Read(buf); err != nil {
-			if !l.closed.Load() {
-				l.srtpReady.Store(false)
-				l.setDtlsState("closed", "")
-			}
+		if _, err := dc.Read(buf); err != nil {
 			return
 		}
 	}
+}
+
+// dtlsClosed runs when the DTLS session ends (alert or error).
+func (l *webrtcLink) dtlsClosed() {
+	if !l.closed.Load() {
+		l.srtpReady.Store(false)
+		l.setDtlsState("closed", "")
+	}
+}
+
+// dtlsAppConn is the DTLS connection as the SCTP association sees it; a
+// failed read means the DTLS session ended.
+type dtlsAppConn struct {
+	*dtls.Conn
+	once     sync.Once
+	onClosed func()
+}
+
+func (c *dtlsAppConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		c.once.Do(c.onClosed)
+	}
+	return n, err
 }
 
 func (l *webrtcLink) setupSrtp(conn *dtls.Conn, isClient bool) error {
@@ -778,9 +799,6 @@ func (l *webrtcLink) fillStats(m map[string]any) {
 		m["iceSelectedTuple"] = v
 	}
 	m["dtlsState"] = info["dtlsState"]
-	if l.sctpParameters != nil {
-		m["sctpState"] = "new"
-	}
 }
 
 func (l *webrtcLink) close() {
