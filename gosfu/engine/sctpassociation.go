@@ -478,11 +478,15 @@ func (a *SctpAssociation) fillDump(m map[string]any) {
 	m["sctpParameters"] = a.cfg.parameters()
 	m["sctpState"] = a.State()
 	m["sctpListener"] = map[string]any{"streamIdTable": a.streamIDTable()}
-	m["sctpDropped"] = map[string]any{
+	dropped := map[string]any{
 		"noDataProducer": a.droppedNoProducer.Load(),
 		"tooBig":         a.droppedTooBig.Load(),
 		"sendBufferFull": a.droppedSendFull.Load(),
 	}
+	if q, ok := a.t.link.(interface{ sctpQueueDrops() uint64 }); ok {
+		dropped["queueFull"] = q.sctpQueueDrops()
+	}
+	m["sctpDropped"] = dropped
 }
 
 // decodeSctpOptions reads the SCTP options of a transport creation request.

@@ -26,6 +26,15 @@ func (l *plainLink) receiveSctp(b []byte, from netip.AddrPort) {
 	l.sctpConn.push(b)
 }
 
+// sctpQueueDrops counts SCTP packets dropped because the association's
+// reader was behind.
+func (l *plainLink) sctpQueueDrops() uint64 {
+	if l.sctpConn == nil {
+		return 0
+	}
+	return l.sctpConn.dropped.Load()
+}
+
 // fillSctpInfo adds sctpParameters and sctpState to a transport's info.
 func (t *Transport) fillSctpInfo(m map[string]any) {
 	if t == nil || t.sctp == nil {
