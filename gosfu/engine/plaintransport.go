@@ -203,7 +203,7 @@ func (l *plainLink) enableSctp(t *Transport, cfg *sctpConfig) {
 // as mediasoup connects it when its transport is connected.
 func (l *plainLink) maybeStartSctp() {
 	if l.sctpConn != nil && l.remote.Load() != nil {
-		l.t.sctp.Start(l.sctpConn)
+		l.t.sctp.Start(l.sctpConn, nil)
 	}
 }
 

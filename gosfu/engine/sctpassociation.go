@@ -188,8 +188,10 @@ func (a *SctpAssociation) setState(s string) {
 
 // Start runs the association over conn until conn or the association
 // closes. Both ends connect (INIT collisions are part of SCTP), as
-// browsers and mediasoup do. It returns at once.
-func (a *SctpAssociation) Start(conn net.Conn) {
+// browsers and mediasoup do. It returns at once; after, if not nil, runs
+// on the association's goroutine once the association has ended by
+// itself (not by Close).
+func (a *SctpAssociation) Start(conn net.Conn, after func()) {
 	a.mu.Lock()
 	if a.closed || a.State() != sctpStateNew {
 		a.mu.Unlock()
@@ -200,11 +202,14 @@ func (a *SctpAssociation) Start(conn net.Conn) {
 	a.wg.Add(1)
 	a.t.w.Go(func() {
 		defer a.wg.Done()
-		a.run(conn)
+		if a.run(conn) && after != nil {
+			after()
+		}
 	})
 }
 
-func (a *SctpAssociation) run(conn net.Conn) {
+// run reports whether the association ended by itself.
+func (a *SctpAssociation) run(conn net.Conn) bool {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		// Closing the transport ends a handshake in progress.
@@ -232,13 +237,13 @@ func (a *SctpAssociation) run(conn net.Conn) {
 			a.log.Warn("SCTP association failed: %v", err)
 			a.setState(sctpStateFailed)
 		}
-		return
+		return !closed
 	}
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
 		_ = assoc.Close()
-		return
+		return false
 	}
 	a.assoc = assoc
 	a.mu.Unlock()
@@ -260,6 +265,7 @@ func (a *SctpAssociation) run(conn net.Conn) {
 	if !closed {
 		a.setState(sctpStateClosed)
 	}
+	return !closed
 }
 
 // readStream starts reading a stream the remote sends on (once per id).

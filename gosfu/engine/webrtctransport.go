@@ -671,18 +671,13 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 	l.t.remoteConnected()
 	dc := &dtlsAppConn{Conn: conn, onClosed: l.dtlsClosed}
 	if l.t.sctp != nil {
-		// DTLS application data is SCTP: the association reads it.
-		l.t.sctp.Start(dc)
+		// DTLS application data is SCTP: the association reads it. If
+		// the association ends (an ABORT from the remote), DTLS and media
+		// go on: keep processing alerts.
+		l.t.sctp.Start(dc, dc.keepReading)
 		return
 	}
-	// Without SCTP keep reading: alerts (close_notify) must be processed;
-	// application data is dropped.
-	buf := make([]byte, 65536)
-	for {
-		if _, err := dc.Read(buf); err != nil {
-			return
-		}
-	}
+	dc.keepReading()
 }
 
 // dtlsClosed runs when the DTLS session ends (alert or error).
@@ -693,20 +688,54 @@ func (l *webrtcLink) dtlsClosed() {
 	}
 }
 
-// dtlsAppConn is the DTLS connection as the SCTP association sees it; a
-// failed read means the DTLS session ended.
+// dtlsAppConn is the DTLS connection as the SCTP association sees it. The
+// association closing it (on an ABORT, or when the transport closes) must
+// not end DTLS, which carries SRTP too: Close only ends the association's
+// reads. A failed read means the DTLS session ended.
 type dtlsAppConn struct {
 	*dtls.Conn
-	once     sync.Once
-	onClosed func()
+	once       sync.Once
+	onClosed   func()
+	sctpClosed atomic.Bool
 }
 
 func (c *dtlsAppConn) Read(p []byte) (int, error) {
+	if c.sctpClosed.Load() {
+		return 0, net.ErrClosed
+	}
 	n, err := c.Conn.Read(p)
 	if err != nil {
+		if c.sctpClosed.Load() {
+			return 0, net.ErrClosed
+		}
 		c.once.Do(c.onClosed)
 	}
 	return n, err
+}
+
+// Close ends the association's use of the connection: a read in progress
+// returns at once.
+func (c *dtlsAppConn) Close() error {
+	c.sctpClosed.Store(true)
+	return c.Conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// Deadlines belong to the DTLS connection, not to the association.
+func (c *dtlsAppConn) SetDeadline(time.Time) error      { return nil }
+func (c *dtlsAppConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *dtlsAppConn) SetWriteDeadline(time.Time) error { return nil }
+
+// keepReading reads the DTLS connection when nothing else does, so that
+// alerts (close_notify) are processed; application data is dropped.
+func (c *dtlsAppConn) keepReading() {
+	_ = c.Conn.SetReadDeadline(time.Time{})
+	buf := make([]byte, 65536)
+	for {
+		if _, err := c.Conn.Read(buf); err != nil {
+			c.once.Do(c.onClosed)
+			return
+		}
+	}
 }
 
 func (l *webrtcLink) setupSrtp(conn *dtls.Conn, isClient bool) error {
