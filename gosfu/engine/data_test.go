@@ -186,7 +186,7 @@ func TestDirectDataProducerToConsumers(t *testing.T) {
 	mustRequest(t, w, "transport.closeDataProducer", "t1", map[string]any{"dataProducerId": "dp"})
 	rec.waitEvent(t, "dc1", "dataproducerclose", time.Second)
 	dump := mustRequest(t, w, "router.dump", "r", nil)
-	if fmt.Sprint(dump["dataProducerIds"]) != "[]" || fmt.Sprint(dump["mapDataConsumerIdDataProducerId"]) != "[]" {
+	if fmt.Sprint(dump["mapDataProducerIdDataConsumerIds"]) != "[]" || fmt.Sprint(dump["mapDataConsumerIdDataProducerId"]) != "[]" {
 		t.Fatalf("router dump after close: %v", dump)
 	}
 	if err := requestErr(w, "dataConsumer.dump", "dc1", nil); err == nil {
@@ -261,20 +261,24 @@ func TestPipeData(t *testing.T) {
 	if sp := pa["sctpParameters"].(map[string]any); sp["port"].(float64) != 5000 || sp["sendBufferSize"].(float64) != 2000000 || pa["sctpState"] != "new" {
 		t.Fatalf("sctp parameters %v", pa)
 	}
-	mustRequest(t, w, "transport.connect", "pa", map[string]any{"ip": "127.0.0.1", "port": tuplePort(pb)})
-	mustRequest(t, w, "transport.connect", "pb", map[string]any{"ip": "127.0.0.1", "port": tuplePort(pa)})
-	for _, id := range []string{"pa", "pb"} {
-		for {
-			e := rec.waitEvent(t, id, "sctpstatechange", 5*time.Second)
-			var st struct{ SctpState string }
-			_ = json.Unmarshal(e.data, &st)
-			if st.SctpState == "connected" {
-				break
+	connectPipes := func() {
+		mustRequest(t, w, "transport.connect", "pa", map[string]any{"ip": "127.0.0.1", "port": tuplePort(pb)})
+		mustRequest(t, w, "transport.connect", "pb", map[string]any{"ip": "127.0.0.1", "port": tuplePort(pa)})
+	}
+	waitConnected := func() {
+		for _, id := range []string{"pa", "pb"} {
+			for {
+				e := rec.waitEvent(t, id, "sctpstatechange", 5*time.Second)
+				var st struct{ SctpState string }
+				_ = json.Unmarshal(e.data, &st)
+				if st.SctpState == "connected" {
+					break
+				}
+				if dump := mustRequest(t, w, "transport.dump", id, nil); dump["sctpState"] == "connected" {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
-			if dump := mustRequest(t, w, "transport.dump", id, nil); dump["sctpState"] == "connected" {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
 		}
 	}
 
@@ -285,6 +289,24 @@ func TestPipeData(t *testing.T) {
 	// One worker: the piped producer needs another id (keepId: false).
 	mustRequest(t, w, "transport.produceData", "pb", map[string]any{"dataProducerId": "piped", "type": "sctp", "sctpStreamParameters": pc["sctpStreamParameters"], "label": "l", "protocol": "p"})
 	mustRequest(t, w, "transport.consumeData", "db", map[string]any{"dataConsumerId": "sink", "dataProducerId": "piped", "type": "direct"})
+
+	// Messages sent before the association is up wait for it, in order.
+	for i := 0; i < 5; i++ {
+		if _, err := w.Request("dataProducer.send", "src", sendPayload(51, []byte(fmt.Sprintf("early %d", i)), nil, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connectPipes()
+	waitConnected()
+	early := rec.waitMessages(t, "sink", 5, 10*time.Second)
+	for i, m := range early {
+		if string(m[4:]) != fmt.Sprintf("early %d", i) {
+			t.Fatalf("early message %d: %q", i, m[4:])
+		}
+	}
+	rec.mu.Lock()
+	delete(rec.msgs, "sink")
+	rec.mu.Unlock()
 
 	const n = 2000
 	for i := 0; i < n; i++ {

@@ -51,10 +51,12 @@ type DataConsumer struct {
 	bytesSent    atomic.Uint64
 
 	// directBuf is the event payload of a direct consumer (ppid | message),
-	// reused: direct messages come from one producer at a time (the JS
-	// thread or one stream goroutine), serialised by sendMu.
-	sendMu    sync.Mutex
+	// reused under directMu.
+	directMu  sync.Mutex
 	directBuf []byte
+	sendMu    sync.Mutex
+	// pipeBuf holds a pipe message with its subchannels (under sendMu).
+	pipeBuf []byte
 }
 
 func (t *Transport) consumeData(data []byte) (any, error) {
@@ -196,6 +198,13 @@ func (c *DataConsumer) bufferedAmount() int {
 
 func (c *DataConsumer) handleRequest(method string, data []byte) (any, error) {
 	switch method {
+	case "dataConsumer.getBufferedAmount", "dataConsumer.setBufferedAmountLowThreshold", "dataConsumer.send":
+		// SCTP only, as in mediasoup.
+		if c.params == nil {
+			return nil, TypeErrorf("invalid DataConsumer type")
+		}
+	}
+	switch method {
 	case "dataConsumer.dump":
 		return c.dump(), nil
 	case "dataConsumer.getStats":
@@ -295,7 +304,9 @@ func (c *DataConsumer) active() bool {
 		return false
 	}
 	if c.params != nil {
-		return c.t.sctp != nil && c.t.sctp.State() == sctpStateConnected
+		// Before the association is up messages wait in it.
+		st := c.t.sctp.State()
+		return st != sctpStateFailed && st != sctpStateClosed
 	}
 	return true
 }
@@ -327,10 +338,30 @@ func (c *DataConsumer) verifySubchannels(subchannels []uint16, required, ignored
 	return true
 }
 
-// sendMessage is the DataProducer's fan-out: filter, then deliver.
+// sendMessage is the DataProducer's fan-out: filter, then deliver. A pipe
+// consumer carries the subchannels to the other router (only those it is
+// subscribed to, if any).
 func (c *DataConsumer) sendMessage(msg []byte, ppid uint32, subchannels []uint16, required, ignored *uint16) {
 	if !c.verifySubchannels(subchannels, required, ignored) {
 		return
+	}
+	if c.pipe {
+		if mine := *c.subchannels.Load(); len(mine) > 0 && len(subchannels) > 0 {
+			reduced := make([]uint16, 0, len(subchannels))
+			for _, s := range subchannels {
+				if _, ok := slices.BinarySearch(mine, s); ok {
+					reduced = append(reduced, s)
+				}
+			}
+			subchannels = reduced
+		}
+		c.sendMu.Lock()
+		defer c.sendMu.Unlock()
+		if enc, ok := encodeSubchannels(c.pipeBuf, msg, subchannels, required, ignored); ok {
+			// pion copies the payload before WriteSCTP returns.
+			c.pipeBuf = enc
+			msg = enc
+		}
 	}
 	if len(msg) > c.maxMessageSize {
 		if c.log.Enabled(logger.LevelDebug, logger.TagMessage) {
@@ -348,7 +379,7 @@ func (c *DataConsumer) deliver(msg []byte, ppid uint32) (queued, full bool) {
 		return false, false
 	}
 	if c.params == nil {
-		c.sendMu.Lock()
+		c.directMu.Lock()
 		need := 4 + len(msg)
 		if cap(c.directBuf) < need {
 			c.directBuf = make([]byte, need)
@@ -358,7 +389,7 @@ func (c *DataConsumer) deliver(msg []byte, ppid uint32) (queued, full bool) {
 		copy(b[4:], msg)
 		// The shim copies the payload before Emit returns.
 		c.w.Emit(c.id, "message", b, true)
-		c.sendMu.Unlock()
+		c.directMu.Unlock()
 		queued = true
 	} else {
 		queued, full = c.t.sctp.send(c, msg, ppid)

@@ -72,7 +72,8 @@ func (l *directLink) handleRequest(method string, data []byte) (any, bool, error
 }
 
 func (l *directLink) fillDump(m map[string]any) {
-	m["maxMessageSize"] = l.maxReceiveMessageSize
+	m["maxSendMessageSize"] = l.maxSendMessageSize
+	m["maxReceiveMessageSize"] = l.maxReceiveMessageSize
 }
 
 func (l *directLink) fillStats(m map[string]any) {

@@ -211,7 +211,6 @@ func (r *Router) dump() any {
 		"mapProducerIdConsumerIds":         multiMap(r.producerConsumers),
 		"mapConsumerIdProducerId":          singleMap(r.consumerProducer),
 		"mapProducerIdObserverIds":         multiMap(r.producerObservers),
-		"dataProducerIds":                  sortedKeys(r.dataProducers),
 		"mapDataProducerIdDataConsumerIds": multiMap(r.dataProducerDataConsumers),
 		"mapDataConsumerIdDataProducerId":  singleMap(r.dataConsumerDataProducer),
 	}

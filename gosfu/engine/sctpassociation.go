@@ -150,6 +150,12 @@ type SctpAssociation struct {
 	idle    int
 	// listener maps stream ids to the DataProducers reading them.
 	listener map[uint16]*DataProducer
+	// pending holds what DataConsumers send before the association is
+	// up (bounded by sendBufferSize, as mediasoup queues them); flushing
+	// keeps later messages behind them while they go out.
+	pending      []pendingMessage
+	pendingBytes int
+	flushing     bool
 
 	// Counters for dump(): messages dropped because no DataProducer
 	// reads their stream, because they exceed maxReceiveMessageSize, or
@@ -159,6 +165,12 @@ type SctpAssociation struct {
 	droppedSendFull   atomic.Uint64
 
 	wg sync.WaitGroup
+}
+
+type pendingMessage struct {
+	c    *DataConsumer
+	msg  []byte
+	ppid uint32
 }
 
 func newSctpAssociation(t *Transport, cfg sctpConfig) *SctpAssociation {
@@ -246,12 +258,14 @@ func (a *SctpAssociation) run(conn net.Conn) bool {
 		return false
 	}
 	a.assoc = assoc
+	a.flushing = true
 	a.mu.Unlock()
 	a.t.w.EmitJSON(a.t.id, "sctpnegotiatedcapabilities", map[string]any{
 		"negotiatedMaxOutboundStreams": sctpMaxStreams,
 		"negotiatedMaxInboundStreams":  sctpMaxStreams,
 	})
 	a.setState(sctpStateConnected)
+	a.flushPending()
 	for {
 		s, err := assoc.AcceptStream()
 		if err != nil {
@@ -342,6 +356,11 @@ func (a *SctpAssociation) readLoop(s *sctp.Stream) {
 			}
 			continue
 		}
+		if a.t.typ == "pipe" {
+			msg, subchannels, required, ignored := decodeSubchannels(buf[:n])
+			p.receiveMessage(msg, uint32(ppid), subchannels, required, ignored)
+			continue
+		}
 		p.receiveMessage(buf[:n], uint32(ppid), nil, nil, nil)
 	}
 }
@@ -407,9 +426,33 @@ func (a *SctpAssociation) sendStream(c *DataConsumer) *sctp.Stream {
 	return s
 }
 
-// send queues one message of c; it never blocks. It reports whether the
-// message was queued and, if not, whether the send buffer was full.
+// send queues one message of c; it never blocks. Before the association
+// is up the message waits in the association (in order). It reports
+// whether the message was queued and, if not, whether the send buffer was
+// full.
 func (a *SctpAssociation) send(c *DataConsumer, msg []byte, ppid uint32) (queued, full bool) {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return false, false
+	}
+	if a.assoc == nil || a.flushing {
+		if a.pendingBytes+len(msg) > a.cfg.sendBufferSize {
+			a.mu.Unlock()
+			a.droppedSendFull.Add(1)
+			return false, true
+		}
+		a.pending = append(a.pending, pendingMessage{c, append([]byte(nil), msg...), ppid})
+		a.pendingBytes += len(msg)
+		a.mu.Unlock()
+		return true, false
+	}
+	a.mu.Unlock()
+	return a.write(c, msg, ppid)
+}
+
+// write hands one message to pion/sctp after the send-buffer checks.
+func (a *SctpAssociation) write(c *DataConsumer, msg []byte, ppid uint32) (queued, full bool) {
 	s := a.sendStream(c)
 	if s == nil {
 		return false, false
@@ -426,6 +469,31 @@ func (a *SctpAssociation) send(c *DataConsumer, msg []byte, ppid uint32) (queued
 		return false, false
 	}
 	return true, false
+}
+
+// flushPending sends what waited for the association, oldest first, then
+// lets sends go straight to pion.
+func (a *SctpAssociation) flushPending() {
+	for {
+		a.mu.Lock()
+		batch := a.pending
+		a.pending = nil
+		a.pendingBytes = 0
+		if len(batch) == 0 {
+			a.flushing = false
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+		for _, m := range batch {
+			if m.c.closed.Load() {
+				continue
+			}
+			if _, full := a.write(m.c, m.msg, m.ppid); full {
+				m.c.w.Emit(m.c.id, "sctpsendbufferfull", nil, false)
+			}
+		}
+	}
 }
 
 // closeStream resets the outgoing stream of a closed DataConsumer (the
@@ -483,6 +551,14 @@ func (a *SctpAssociation) Wait() { a.wg.Wait() }
 func (a *SctpAssociation) fillDump(m map[string]any) {
 	m["sctpParameters"] = a.cfg.parameters()
 	m["sctpState"] = a.State()
+	streams := 0
+	if a.State() == sctpStateConnected {
+		streams = sctpMaxStreams
+	}
+	m["sctpNegotiatedCapabilities"] = map[string]any{
+		"negotiatedMaxOutboundStreams": streams,
+		"negotiatedMaxInboundStreams":  streams,
+	}
 	m["sctpListener"] = map[string]any{"streamIdTable": a.streamIDTable()}
 	dropped := map[string]any{
 		"noDataProducer": a.droppedNoProducer.Load(),

@@ -442,12 +442,15 @@ func (t *Transport) dump() map[string]any {
 		"dataConsumerIds":         dataConsumerIDs,
 		"recvRtpHeaderExtensions": map[string]any{},
 		"rtpListener":             t.listener.dump(),
-		"maxMessageSize":          262144,
+		"maxSendMessageSize":      defaultSctpMaxMessageSize,
+		"maxReceiveMessageSize":   defaultSctpMaxMessageSize,
 		"traceEventTypes":         traceTypeNames(t.traceTypes.Load(), transportTraceTypes),
 	}
 	t.link.fillDump(m)
 	if t.sctp != nil {
 		t.sctp.fillDump(m)
+		m["maxSendMessageSize"] = t.sctp.cfg.maxSendMessageSize
+		m["maxReceiveMessageSize"] = t.sctp.cfg.maxReceiveMessageSize
 	}
 	return m
 }

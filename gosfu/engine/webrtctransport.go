@@ -112,8 +112,9 @@ type webrtcLink struct {
 
 	closed atomic.Bool
 
-	droppedNoTuple atomic.Uint64
-	droppedSrtp    atomic.Uint64
+	droppedNoTuple   atomic.Uint64
+	droppedSrtp      atomic.Uint64
+	droppedDtlsQueue atomic.Uint64
 }
 
 func randomString(n int) string {
@@ -817,6 +818,11 @@ func (l *webrtcLink) fillDump(m map[string]any) {
 	for k, v := range l.info() {
 		m[k] = v
 	}
+	m["packetsDropped"] = map[string]any{
+		"unknownTuple": l.droppedNoTuple.Load(),
+		"srtp":         l.droppedSrtp.Load(),
+		"dtlsQueue":    l.droppedDtlsQueue.Load(),
+	}
 }
 
 func (l *webrtcLink) fillStats(m map[string]any) {
@@ -881,8 +887,15 @@ type dtlsPacketConn struct {
 	dlChanged    chan struct{}
 }
 
+// dtlsQueue bounds the DTLS records waiting for pion/dtls's reader. After
+// the handshake they carry SCTP: a browser sends bursts of hundreds of
+// one-message datagrams (about 500 back to back from Chromium), which a
+// short queue would cut, costing unordered channels messages and ordered
+// ones retransmissions.
+const dtlsQueue = 2048
+
 func newDtlsPacketConn(l *webrtcLink) *dtlsPacketConn {
-	return &dtlsPacketConn{l: l, in: make(chan []byte, 128), done: make(chan struct{}), raddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9},
+	return &dtlsPacketConn{l: l, in: make(chan []byte, dtlsQueue), done: make(chan struct{}), raddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9},
 		dlChanged: make(chan struct{})}
 }
 
@@ -892,7 +905,10 @@ func (c *dtlsPacketConn) push(b []byte) {
 	case c.in <- cp:
 	case <-c.done:
 	default:
-		// DTLS retransmits: dropping under a flood is harmless.
+		// Never block the socket's goroutine (it carries RTP, and on a
+		// WebRtcServer other transports): drop and count; DTLS and
+		// reliable SCTP retransmit.
+		c.l.droppedDtlsQueue.Add(1)
 	}
 }
 
