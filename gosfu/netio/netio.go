@@ -115,11 +115,19 @@ func bind(network string, ip netip.Addr, port int, info ListenInfo) (*net.UDPCon
 	if info.SendBufferSize > 0 {
 		_ = conn.SetWriteBuffer(info.SendBufferSize)
 	}
-	if info.RecvBufferSize > 0 {
-		_ = conn.SetReadBuffer(info.RecvBufferSize)
+	recv := info.RecvBufferSize
+	if recv <= 0 {
+		recv = DefaultRecvBufferSize
 	}
+	// Capped by net.core.rmem_max; the kernel's default (about 208 KiB)
+	// overflows when a browser's SCTP burst meets a busy machine.
+	_ = conn.SetReadBuffer(recv)
 	return conn, nil
 }
+
+// DefaultRecvBufferSize is the UDP receive buffer asked for when a listen
+// info gives none.
+const DefaultRecvBufferSize = 1 << 20
 
 // soReusePort is SO_REUSEPORT on Linux.
 const soReusePort = 0xf
