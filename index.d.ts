@@ -186,18 +186,43 @@ export declare namespace types {
     keyBase64: string;
   };
 
-  /** Number of SCTP streams: OS (outgoing) and MIS (max incoming). */
+  /**
+   * Number of SCTP streams: OS (outgoing) and MIS (max incoming). Not used
+   * by mediasoup 3.27 any more (the association offers 65535 each way); kept
+   * for SctpCapabilities and older code.
+   */
   export type NumSctpStreams = {
     OS: number;
     MIS: number;
   };
 
+  /** The SCTP capabilities of an endpoint (mediasoup-client's device.sctpCapabilities). */
+  export type SctpCapabilities = {
+    numStreams: NumSctpStreams;
+  };
+
+  /** The SCTP association of a transport (enableSctp). */
   export type SctpParameters = {
+    /** SCTP source port of the transport (5000). */
     port: number;
+    /** Maximum size of messages sent by DataConsumers (bytes). */
+    maxSendMessageSize: number;
+    /** Maximum size of messages received by DataProducers (bytes). */
+    maxReceiveMessageSize: number;
+    /** Maximum SCTP send buffer used by DataConsumers (bytes). */
+    sendBufferSize: number;
+    /** Per stream send queue size limit (bytes). */
+    perStreamSendQueueLimit: number;
+    /** Maximum receiver window buffer size (bytes). */
+    maxReceiverWindowBufferSize: number;
+    /** Whether this is a WebRTC DataChannel association (true in WebRtcTransports only). */
+    isDataChannel: boolean;
+    /** Backwards compatibility: always 65535. */
     OS: number;
+    /** Backwards compatibility: always 65535. */
     MIS: number;
+    /** Backwards compatibility: maxReceiveMessageSize. */
     maxMessageSize: number;
-    [key: string]: unknown;
   };
 
   export type SctpNegotiatedCapabilities = {
@@ -206,6 +231,26 @@ export declare namespace types {
   };
 
   export type SctpState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+  /**
+   * The reliability of an SCTP stream. If ordered is true, maxPacketLifeTime
+   * and maxRetransmits must be unset; if ordered is false, at most one of
+   * them is set.
+   */
+  export type SctpStreamParameters = {
+    /** SCTP stream id (0 to 65534). */
+    streamId: number;
+    /** Whether messages are delivered in order (and reliably). Default true. */
+    ordered?: boolean;
+    /** When not ordered: time (ms) after which a message is no longer retransmitted. */
+    maxPacketLifeTime?: number;
+    /** When not ordered: maximum number of retransmissions of a message. */
+    maxRetransmits?: number;
+  };
+
+  export type SctpListenerDump = {
+    streamIdTable: { key: number; value: string }[];
+  };
 
   // ------------------------------------------------------- RTP stream stats
 
@@ -386,7 +431,7 @@ export declare namespace types {
     createPipeTransport<PipeTransportAppData extends AppData = AppData>(
       options: PipeTransportOptions<PipeTransportAppData>,
     ): Promise<PipeTransport<PipeTransportAppData>>;
-    /** dataProducerId is not implemented yet: it rejects with UnsupportedError. */
+    /** Pipes a Producer or a DataProducer into another Router (of this or another Worker). */
     pipeToRouter(options: PipeToRouterOptions): Promise<PipeToRouterResult>;
     createActiveSpeakerObserver<ActiveSpeakerObserverAppData extends AppData = AppData>(
       options?: ActiveSpeakerObserverOptions<ActiveSpeakerObserverAppData>,
@@ -566,10 +611,14 @@ export declare namespace types {
     mapRtxSsrcConsumerId: { key: number; value: string }[];
     recvRtpHeaderExtensions: RecvRtpHeaderExtensions;
     rtpListener: RtpListenerDump;
+    maxSendMessageSize: number;
+    maxReceiveMessageSize: number;
     dataProducerIds: string[];
     dataConsumerIds: string[];
     sctpParameters?: SctpParameters;
     sctpState?: SctpState;
+    sctpNegotiatedCapabilities?: SctpNegotiatedCapabilities;
+    sctpListener?: SctpListenerDump;
     traceEventTypes?: string[];
     [key: string]: unknown;
   };
@@ -620,6 +669,8 @@ export declare namespace types {
     close: [];
     newproducer: [Producer];
     newconsumer: [Consumer];
+    newdataproducer: [DataProducer];
+    newdataconsumer: [DataConsumer];
     trace: [TransportTraceEventData];
   };
 
@@ -654,25 +705,52 @@ export declare namespace types {
     consume<ConsumerAppData extends AppData = AppData>(
       options: ConsumerOptions<ConsumerAppData>,
     ): Promise<Consumer<ConsumerAppData>>;
-    /** Not implemented yet: rejects with UnsupportedError. */
-    produceData(options?: unknown): Promise<never>;
-    /** Not implemented yet: rejects with UnsupportedError. */
-    consumeData(options: unknown): Promise<never>;
+    produceData<DataProducerAppData extends AppData = AppData>(
+      options?: DataProducerOptions<DataProducerAppData>,
+    ): Promise<DataProducer<DataProducerAppData>>;
+    consumeData<DataConsumerAppData extends AppData = AppData>(
+      options: DataConsumerOptions<DataConsumerAppData>,
+    ): Promise<DataConsumer<DataConsumerAppData>>;
   }
+
+  /**
+   * SCTP options of createWebRtcTransport(), createPlainTransport(),
+   * createPipeTransport() and pipeToRouter().
+   */
+  export type TransportSctpOptions = {
+    /** Create an SCTP association. Default false (true in pipeToRouter()). */
+    enableSctp?: boolean;
+    /** Maximum size of messages sent by DataConsumers (bytes). Default 262144. */
+    maxSendMessageSize?: number;
+    /** Maximum size of messages received by DataProducers (bytes). Default 262144. */
+    maxReceiveMessageSize?: number;
+    /** Maximum SCTP send buffer used by DataConsumers (bytes). Default 2000000. */
+    sctpSendBufferSize?: number;
+    /** Per stream send queue size limit (bytes). Default 2000000. */
+    sctpPerStreamSendQueueLimit?: number;
+    /** Maximum receiver window buffer size (bytes). Default 5242880. */
+    sctpMaxReceiverWindowBufferSize?: number;
+    /**
+     * Buffered amount (bytes) at or below which a DataConsumer emits
+     * 'bufferedamountlow' (dataConsumer.setBufferedAmountLowThreshold()
+     * overrides it). Default 1024.
+     */
+    sctpDefaultStreamBufferedAmountLowThreshold?: number;
+    /** @deprecated Ignored (as in mediasoup 3.27). */
+    numSctpStreams?: NumSctpStreams;
+    /** @deprecated Ignored (as in mediasoup 3.27); use maxReceiveMessageSize. */
+    maxSctpMessageSize?: number;
+  };
 
   // -------------------------------------------------------- PlainTransport
 
   export type PlainTransportOptions<PlainTransportAppData extends AppData = AppData> = {
     rtcpMux?: boolean;
     comedia?: boolean;
-    enableSctp?: boolean;
-    numSctpStreams?: NumSctpStreams;
-    maxSctpMessageSize?: number;
-    sctpSendBufferSize?: number;
     enableSrtp?: boolean;
     srtpCryptoSuite?: SrtpCryptoSuite;
     appData?: PlainTransportAppData;
-  } & Either<
+  } & TransportSctpOptions & Either<
     { listenInfo: TransportListenInfo; rtcpListenInfo?: TransportListenInfo },
     { listenIp: TransportListenIp | string; port?: number }
   >;
@@ -731,31 +809,32 @@ export declare namespace types {
   // --------------------------------------------------------- PipeTransport
 
   export type PipeTransportOptions<PipeTransportAppData extends AppData = AppData> = {
-    enableSctp?: boolean;
-    numSctpStreams?: NumSctpStreams;
-    maxSctpMessageSize?: number;
-    sctpSendBufferSize?: number;
     enableRtx?: boolean;
     enableSrtp?: boolean;
     appData?: PipeTransportAppData;
-  } & Either<{ listenInfo: TransportListenInfo }, { listenIp: TransportListenIp | string; port?: number }>;
+  } & TransportSctpOptions & Either<{ listenInfo: TransportListenInfo }, { listenIp: TransportListenIp | string; port?: number }>;
 
   export type PipeToRouterOptions = {
+    /** The Producer to pipe (or dataProducerId). */
     producerId?: string;
+    /** The DataProducer to pipe (or producerId). */
     dataProducerId?: string;
     router: Router;
+    /** Same id for the pipe (Data)Producer as for the original. Default true. */
     keepId?: boolean;
-    enableSctp?: boolean;
-    numSctpStreams?: NumSctpStreams;
-    maxSctpMessageSize?: number;
-    sctpSendBufferSize?: number;
     enableRtx?: boolean;
     enableSrtp?: boolean;
-  } & Either<{ listenInfo?: TransportListenInfo }, { listenIp?: TransportListenIp | string }>;
+  } & TransportSctpOptions & Either<{ listenInfo?: TransportListenInfo }, { listenIp?: TransportListenIp | string }>;
 
   export type PipeToRouterResult = {
+    /** The Consumer created in this Router (producerId). */
     pipeConsumer?: Consumer;
+    /** The Producer created in the target Router (producerId). */
     pipeProducer?: Producer;
+    /** The DataConsumer created in this Router (dataProducerId). */
+    pipeDataConsumer?: DataConsumer;
+    /** The DataProducer created in the target Router (dataProducerId). */
+    pipeDataProducer?: DataProducer;
   };
 
   export type PipeTransportDump = BaseTransportDump & {
@@ -841,13 +920,9 @@ export declare namespace types {
     preferUdp?: boolean;
     preferTcp?: boolean;
     initialAvailableOutgoingBitrate?: number;
-    enableSctp?: boolean;
-    numSctpStreams?: NumSctpStreams;
-    maxSctpMessageSize?: number;
-    sctpSendBufferSize?: number;
     iceConsentTimeout?: number;
     appData?: WebRtcTransportAppData;
-  } & Either<
+  } & TransportSctpOptions & Either<
     { webRtcServer: WebRtcServer },
     Either<{ listenInfos: TransportListenInfo[] }, { listenIps: (TransportListenIp | string)[]; port?: number }>
   >;
@@ -891,6 +966,8 @@ export declare namespace types {
     get dtlsRemoteCert(): string | undefined;
     get sctpParameters(): SctpParameters | undefined;
     get sctpState(): SctpState | undefined;
+    /** Set once the SCTP association is connected. */
+    get sctpNegotiatedCapabilities(): SctpNegotiatedCapabilities | undefined;
     getStats(): Promise<WebRtcTransportStat[]>;
     connect(params: { dtlsParameters: DtlsParameters }): Promise<void>;
     restartIce(): Promise<IceParameters>;
@@ -932,6 +1009,11 @@ export declare namespace types {
   // ------------------------------------------------------- DirectTransport
 
   export type DirectTransportOptions<DirectTransportAppData extends AppData = AppData> = {
+    /** Maximum size of messages sent by DataConsumers (bytes). Default 262144. */
+    maxSendMessageSize?: number;
+    /** Maximum size of messages received by DataProducers (bytes). Default 262144. */
+    maxReceiveMessageSize?: number;
+    /** @deprecated Ignored (as in mediasoup 3.27); use maxReceiveMessageSize. */
     maxMessageSize?: number;
     appData?: DirectTransportAppData;
   };
@@ -1166,6 +1248,184 @@ export declare namespace types {
     unsetPriority(): Promise<void>;
     requestKeyFrame(): Promise<void>;
     enableTraceEvent(types?: ConsumerTraceEventType[]): Promise<void>;
+  }
+
+  // ---------------------------------------------------------- DataProducer
+
+  export type DataProducerOptions<DataProducerAppData extends AppData = AppData> = {
+    /** DataProducer id (for Router.pipeToRouter()). */
+    id?: string;
+    /** How the endpoint sends over SCTP (required except on a DirectTransport, where it is ignored). */
+    sctpStreamParameters?: SctpStreamParameters;
+    /** DataChannel label. Default ''. */
+    label?: string;
+    /** DataChannel sub-protocol. Default ''. */
+    protocol?: string;
+    /** Start paused. Default false. */
+    paused?: boolean;
+    appData?: DataProducerAppData;
+  };
+
+  export type DataProducerType = 'sctp' | 'direct';
+
+  export type DataProducerDump = {
+    id: string;
+    paused: boolean;
+    type: DataProducerType;
+    sctpStreamParameters?: SctpStreamParameters;
+    label: string;
+    protocol: string;
+  };
+
+  export type DataProducerStat = {
+    type: string;
+    timestamp: number;
+    label: string;
+    protocol: string;
+    messagesReceived: number;
+    bytesReceived: number;
+  };
+
+  export type DataProducerEvents = {
+    transportclose: [];
+  };
+
+  export type DataProducerObserverEvents = {
+    close: [];
+    pause: [];
+    resume: [];
+  };
+
+  export type DataProducerObserver = EnhancedEventEmitter<DataProducerObserverEvents>;
+
+  /** Data messages an endpoint sends into a transport (an SCTP stream, or send() on a DirectTransport). */
+  export class DataProducer<DataProducerAppData extends AppData = AppData>
+    extends EnhancedEventEmitter<DataProducerEvents> {
+    private constructor();
+    get id(): string;
+    get closed(): boolean;
+    get type(): DataProducerType;
+    get sctpStreamParameters(): SctpStreamParameters | undefined;
+    get label(): string;
+    get protocol(): string;
+    get paused(): boolean;
+    get appData(): DataProducerAppData;
+    set appData(appData: DataProducerAppData);
+    get observer(): DataProducerObserver;
+    close(): void;
+    transportClosed(): void;
+    dump(): Promise<DataProducerDump>;
+    getStats(): Promise<DataProducerStat[]>;
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+    /**
+     * DirectTransport data producers: injects a message. Without ppid: 51
+     * (string), 53 (Buffer), 56/57 (empty). Only data consumers subscribed to
+     * one of subchannels (if given), to requiredSubchannel (if given) and not
+     * to ignoredSubchannel (if given) get it.
+     */
+    send(
+      message: string | Buffer,
+      ppid?: number,
+      subchannels?: number[],
+      requiredSubchannel?: number,
+      ignoredSubchannel?: number,
+    ): void;
+  }
+
+  // ---------------------------------------------------------- DataConsumer
+
+  export type DataConsumerOptions<DataConsumerAppData extends AppData = AppData> = {
+    /** The DataProducer to consume. */
+    dataProducerId: string;
+    /** SCTP only: in-order (reliable) delivery. Default: the DataProducer's ('sctp'), or true ('direct'). */
+    ordered?: boolean;
+    /** SCTP only, not ordered: retransmission time limit (ms). Default: the DataProducer's. */
+    maxPacketLifeTime?: number;
+    /** SCTP only, not ordered: retransmission count limit. Default: the DataProducer's. */
+    maxRetransmits?: number;
+    /** Start paused. Default false. */
+    paused?: boolean;
+    /** Subchannels (0 to 65535) this data consumer subscribes to. */
+    subchannels?: number[];
+    appData?: DataConsumerAppData;
+  };
+
+  export type DataConsumerType = 'sctp' | 'direct';
+
+  export type DataConsumerDump = {
+    id: string;
+    paused: boolean;
+    dataProducerPaused: boolean;
+    subchannels: number[];
+    dataProducerId: string;
+    type: DataConsumerType;
+    sctpStreamParameters?: SctpStreamParameters;
+    label: string;
+    protocol: string;
+    bufferedAmount: number;
+    bufferedAmountLowThreshold: number;
+  };
+
+  export type DataConsumerStat = {
+    type: string;
+    timestamp: number;
+    label: string;
+    protocol: string;
+    messagesSent: number;
+    bytesSent: number;
+    bufferedAmount: number;
+  };
+
+  export type DataConsumerEvents = {
+    transportclose: [];
+    dataproducerclose: [];
+    dataproducerpause: [];
+    dataproducerresume: [];
+    /** DirectTransport data consumers: a message and its PPID. */
+    message: [Buffer, number];
+    sctpsendbufferfull: [];
+    bufferedamountlow: [number];
+  };
+
+  export type DataConsumerObserverEvents = {
+    close: [];
+    pause: [];
+    resume: [];
+  };
+
+  export type DataConsumerObserver = EnhancedEventEmitter<DataConsumerObserverEvents>;
+
+  /** Messages of a DataProducer forwarded to an endpoint (an SCTP stream, or 'message' on a DirectTransport). */
+  export class DataConsumer<DataConsumerAppData extends AppData = AppData>
+    extends EnhancedEventEmitter<DataConsumerEvents> {
+    private constructor();
+    get id(): string;
+    get dataProducerId(): string;
+    get closed(): boolean;
+    get type(): DataConsumerType;
+    get sctpStreamParameters(): SctpStreamParameters | undefined;
+    get label(): string;
+    get protocol(): string;
+    get paused(): boolean;
+    get dataProducerPaused(): boolean;
+    get subchannels(): number[];
+    get appData(): DataConsumerAppData;
+    set appData(appData: DataConsumerAppData);
+    get observer(): DataConsumerObserver;
+    close(): void;
+    transportClosed(): void;
+    dump(): Promise<DataConsumerDump>;
+    getStats(): Promise<DataConsumerStat[]>;
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+    setBufferedAmountLowThreshold(threshold: number): Promise<void>;
+    getBufferedAmount(): Promise<number>;
+    /** SCTP data consumers: sends a message; resolves with the buffered amount. */
+    send(message: string | Buffer, ppid?: number): Promise<number>;
+    setSubchannels(subchannels: number[]): Promise<void>;
+    addSubchannel(subchannel: number): Promise<void>;
+    removeSubchannel(subchannel: number): Promise<void>;
   }
 }
 

@@ -9,7 +9,7 @@ const { DirectTransport } = require('./DirectTransport');
 const { WebRtcTransport } = require('./WebRtcTransport');
 const { AudioLevelObserver } = require('./AudioLevelObserver');
 const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
-const { InvalidStateError, UnsupportedError, NotFoundError } = require('./errors');
+const { InvalidStateError, NotFoundError } = require('./errors');
 const utils = require('./utils');
 
 const logger = new Logger('Router');
@@ -119,9 +119,12 @@ class Router extends EnhancedEventEmitter {
     rtcpMux = true,
     comedia = false,
     enableSctp = false,
-    numSctpStreams = { OS: 1024, MIS: 1024 },
-    maxSctpMessageSize = 262144,
-    sctpSendBufferSize = 262144,
+    maxSendMessageSize = 262144,
+    maxReceiveMessageSize = 262144,
+    sctpSendBufferSize = 2000000,
+    sctpPerStreamSendQueueLimit = 2000000,
+    sctpMaxReceiverWindowBufferSize = 5242880,
+    sctpDefaultStreamBufferedAmountLowThreshold = 1024,
     enableSrtp = false,
     srtpCryptoSuite = 'AES_CM_128_HMAC_SHA1_80',
     appData,
@@ -151,10 +154,15 @@ class Router extends EnhancedEventEmitter {
       listenInfo: normalizeListenInfo(listenInfo, 'listenInfo'),
       rtcpMux: Boolean(rtcpMux),
       comedia: Boolean(comedia),
-      enableSctp: Boolean(enableSctp),
-      numSctpStreams: utils.clone(numSctpStreams),
-      maxSctpMessageSize,
-      sctpSendBufferSize,
+      ...sctpOptions({
+        enableSctp,
+        maxSendMessageSize,
+        maxReceiveMessageSize,
+        sctpSendBufferSize,
+        sctpPerStreamSendQueueLimit,
+        sctpMaxReceiverWindowBufferSize,
+        sctpDefaultStreamBufferedAmountLowThreshold,
+      }),
       enableSrtp: Boolean(enableSrtp),
       srtpCryptoSuite,
     };
@@ -167,6 +175,7 @@ class Router extends EnhancedEventEmitter {
       channel: this._channel,
       appData,
       getProducerById: (producerId) => this._producers.get(producerId),
+      getDataProducerById: (dataProducerId) => this._dataProducers.get(dataProducerId),
     });
     this._registerTransport(transport);
     return transport;
@@ -174,16 +183,21 @@ class Router extends EnhancedEventEmitter {
 
   /**
    * Creates a DirectTransport: no network, the application sends and
-   * receives the RTP/RTCP packets itself.
+   * receives the RTP/RTCP packets and the data messages itself.
    */
-  async createDirectTransport({ maxMessageSize = 262144, appData } = {}) {
+  async createDirectTransport({
+    maxSendMessageSize = 262144,
+    maxReceiveMessageSize = 262144,
+    appData,
+  } = {}) {
     logger.debug('createDirectTransport()');
     utils.checkAppData(appData);
     this._checkNotClosed('createDirectTransport');
     const transportId = utils.generateUUIDv4();
     const data = await this._channel.request('router.createDirectTransport', this.id, {
       transportId,
-      maxMessageSize,
+      maxSendMessageSize,
+      maxReceiveMessageSize,
     });
     const transport = new DirectTransport({
       internal: { routerId: this.id, transportId },
@@ -191,6 +205,7 @@ class Router extends EnhancedEventEmitter {
       channel: this._channel,
       appData,
       getProducerById: (producerId) => this._producers.get(producerId),
+      getDataProducerById: (dataProducerId) => this._dataProducers.get(dataProducerId),
     });
     this._registerTransport(transport);
     return transport;
@@ -211,9 +226,12 @@ class Router extends EnhancedEventEmitter {
     preferTcp = false,
     initialAvailableOutgoingBitrate = 600000,
     enableSctp = false,
-    numSctpStreams = { OS: 1024, MIS: 1024 },
-    maxSctpMessageSize = 262144,
-    sctpSendBufferSize = 262144,
+    maxSendMessageSize = 262144,
+    maxReceiveMessageSize = 262144,
+    sctpSendBufferSize = 2000000,
+    sctpPerStreamSendQueueLimit = 2000000,
+    sctpMaxReceiverWindowBufferSize = 5242880,
+    sctpDefaultStreamBufferedAmountLowThreshold = 1024,
     iceConsentTimeout = 30,
     appData,
   } = {}) {
@@ -258,10 +276,15 @@ class Router extends EnhancedEventEmitter {
       preferUdp: Boolean(preferUdp),
       preferTcp: Boolean(preferTcp),
       initialAvailableOutgoingBitrate,
-      enableSctp: Boolean(enableSctp),
-      numSctpStreams: utils.clone(numSctpStreams),
-      maxSctpMessageSize,
-      sctpSendBufferSize,
+      ...sctpOptions({
+        enableSctp,
+        maxSendMessageSize,
+        maxReceiveMessageSize,
+        sctpSendBufferSize,
+        sctpPerStreamSendQueueLimit,
+        sctpMaxReceiverWindowBufferSize,
+        sctpDefaultStreamBufferedAmountLowThreshold,
+      }),
       iceConsentTimeout,
     };
     if (webRtcServer) {
@@ -276,6 +299,7 @@ class Router extends EnhancedEventEmitter {
       channel: this._channel,
       appData,
       getProducerById: (producerId) => this._producers.get(producerId),
+      getDataProducerById: (dataProducerId) => this._dataProducers.get(dataProducerId),
     });
     this._registerTransport(transport);
     if (webRtcServer) webRtcServer.handleWebRtcTransport(transport);
@@ -291,9 +315,12 @@ class Router extends EnhancedEventEmitter {
     listenIp,
     port,
     enableSctp = false,
-    numSctpStreams = { OS: 1024, MIS: 1024 },
-    maxSctpMessageSize = 262144,
-    sctpSendBufferSize = 262144,
+    maxSendMessageSize = 262144,
+    maxReceiveMessageSize = 262144,
+    sctpSendBufferSize = 2000000,
+    sctpPerStreamSendQueueLimit = 2000000,
+    sctpMaxReceiverWindowBufferSize = 5242880,
+    sctpDefaultStreamBufferedAmountLowThreshold = 1024,
     enableRtx = false,
     enableSrtp = false,
     appData,
@@ -317,10 +344,15 @@ class Router extends EnhancedEventEmitter {
     const request = {
       transportId: utils.generateUUIDv4(),
       listenInfo: normalizeListenInfo(listenInfo, 'listenInfo'),
-      enableSctp: Boolean(enableSctp),
-      numSctpStreams: utils.clone(numSctpStreams),
-      maxSctpMessageSize,
-      sctpSendBufferSize,
+      ...sctpOptions({
+        enableSctp,
+        maxSendMessageSize,
+        maxReceiveMessageSize,
+        sctpSendBufferSize,
+        sctpPerStreamSendQueueLimit,
+        sctpMaxReceiverWindowBufferSize,
+        sctpDefaultStreamBufferedAmountLowThreshold,
+      }),
       enableRtx: Boolean(enableRtx),
       enableSrtp: Boolean(enableSrtp),
     };
@@ -332,16 +364,18 @@ class Router extends EnhancedEventEmitter {
       channel: this._channel,
       appData,
       getProducerById: (producerId) => this._producers.get(producerId),
+      getDataProducerById: (dataProducerId) => this._dataProducers.get(dataProducerId),
     });
     this._registerTransport(transport);
     return transport;
   }
 
   /**
-   * Makes a producer of this router available in another router: a pipe
-   * consumer here and a producer with the same id (unless keepId is false)
-   * there, over a pair of connected PipeTransports created on first use
-   * and shared by later calls for the same two routers.
+   * Makes a producer (or data producer) of this router available in another
+   * router: a pipe consumer (data consumer) here and a producer (data
+   * producer) with the same id (unless keepId is false) there, over a pair
+   * of connected PipeTransports created on first use and shared by later
+   * calls for the same two routers.
    */
   async pipeToRouter({
     producerId,
@@ -351,9 +385,12 @@ class Router extends EnhancedEventEmitter {
     listenInfo,
     listenIp,
     enableSctp = true,
-    numSctpStreams = { OS: 1024, MIS: 1024 },
-    maxSctpMessageSize = 262144,
-    sctpSendBufferSize = 262144,
+    maxSendMessageSize = 262144,
+    maxReceiveMessageSize = 262144,
+    sctpSendBufferSize = 2000000,
+    sctpPerStreamSendQueueLimit = 2000000,
+    sctpMaxReceiverWindowBufferSize = 5242880,
+    sctpDefaultStreamBufferedAmountLowThreshold = 1024,
     enableRtx = false,
     enableSrtp = false,
   } = {}) {
@@ -376,35 +413,41 @@ class Router extends EnhancedEventEmitter {
       if (typeof listenIp === 'string') listenIp = { ip: listenIp };
       listenInfo = { protocol: 'udp', ip: listenIp.ip, announcedAddress: listenIp.announcedIp };
     }
-    if (dataProducerId) {
-      throw new UnsupportedError('pipeToRouter() with dataProducerId not implemented yet');
+    let producer;
+    let dataProducer;
+    if (producerId) {
+      producer = this._producers.get(producerId);
+      if (!producer) throw new NotFoundError('Producer not found');
+    } else {
+      dataProducer = this._dataProducers.get(dataProducerId);
+      if (!dataProducer) throw new NotFoundError('DataProducer not found');
     }
-    const producer = this._producers.get(producerId);
-    if (!producer) throw new NotFoundError('Producer not found');
 
-    const pipeTransportPairKey = router.id;
-    let pipeTransportPairPromise = this._mapRouterPairPipeTransportPairPromise.get(pipeTransportPairKey);
-    if (!pipeTransportPairPromise) {
-      pipeTransportPairPromise = this._createPipeTransportPair(router, {
-        listenInfo,
-        enableSctp,
-        numSctpStreams,
-        maxSctpMessageSize,
-        sctpSendBufferSize,
-        enableRtx,
-        enableSrtp,
-      });
-      this._mapRouterPairPipeTransportPairPromise.set(pipeTransportPairKey, pipeTransportPairPromise);
-      router.addPipeTransportPair(this.id, pipeTransportPairPromise);
-    }
-    const pipeTransportPair = await pipeTransportPairPromise;
+    const pipeTransportPair = await this._getPipeTransportPair(router, {
+      listenInfo,
+      enableSctp,
+      maxSendMessageSize,
+      maxReceiveMessageSize,
+      sctpSendBufferSize,
+      sctpPerStreamSendQueueLimit,
+      sctpMaxReceiverWindowBufferSize,
+      sctpDefaultStreamBufferedAmountLowThreshold,
+      enableRtx,
+      enableSrtp,
+    });
     const localPipeTransport = pipeTransportPair[this.id];
     const remotePipeTransport = pipeTransportPair[router.id];
 
+    if (producer) return this._pipeProducer(producer, localPipeTransport, remotePipeTransport, keepId);
+    return this._pipeDataProducer(dataProducer, localPipeTransport, remotePipeTransport, keepId);
+  }
+
+  /** Pipe consumer here, pipe producer there; pause, resume and close follow. */
+  async _pipeProducer(producer, localPipeTransport, remotePipeTransport, keepId) {
     let pipeConsumer;
     let pipeProducer;
     try {
-      pipeConsumer = await localPipeTransport.consume({ producerId });
+      pipeConsumer = await localPipeTransport.consume({ producerId: producer.id });
       pipeProducer = await remotePipeTransport.produce({
         id: keepId ? producer.id : utils.generateUUIDv4(),
         kind: pipeConsumer.kind,
@@ -434,19 +477,83 @@ class Router extends EnhancedEventEmitter {
     }
   }
 
+  /**
+   * Pipe data consumer here (an SCTP stream of the local pipe transport),
+   * pipe data producer there on the same stream; close follows both ways.
+   */
+  async _pipeDataProducer(dataProducer, localPipeTransport, remotePipeTransport, keepId) {
+    let pipeDataConsumer;
+    let pipeDataProducer;
+    try {
+      pipeDataConsumer = await localPipeTransport.consumeData({ dataProducerId: dataProducer.id });
+      pipeDataProducer = await remotePipeTransport.produceData({
+        id: keepId ? dataProducer.id : utils.generateUUIDv4(),
+        sctpStreamParameters: pipeDataConsumer.sctpStreamParameters,
+        label: pipeDataConsumer.label,
+        protocol: pipeDataConsumer.protocol,
+        appData: dataProducer.appData,
+      });
+      if (dataProducer.closed) throw new NotFoundError('original DataProducer closed');
+      const dataConsumer = pipeDataConsumer;
+      const pipedDataProducer = pipeDataProducer;
+      dataConsumer.observer.on('close', () => pipedDataProducer.close());
+      pipedDataProducer.observer.on('close', () => dataConsumer.close());
+      return { pipeDataConsumer, pipeDataProducer };
+    } catch (error) {
+      logger.error('pipeToRouter() | error creating pipe DataConsumer/DataProducer pair:', error);
+      if (pipeDataConsumer) pipeDataConsumer.close();
+      if (pipeDataProducer) pipeDataProducer.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The connected PipeTransport pair between this router and router: the
+   * one being created or in use for this router pair, or a new one.
+   */
+  async _getPipeTransportPair(router, options) {
+    const pipeTransportPairKey = router.id;
+    const existing = this._mapRouterPairPipeTransportPairPromise.get(pipeTransportPairKey);
+    if (existing) return existing;
+
+    const pipeTransportPairPromise = this._createPipeTransportPair(router, options);
+    // Whoever waits for the pair gets its failure; this handler only keeps a
+    // failure nobody waits for (see below) from being an unhandled rejection.
+    pipeTransportPairPromise.catch(() => {});
+    this._mapRouterPairPipeTransportPairPromise.set(pipeTransportPairKey, pipeTransportPairPromise);
+    try {
+      router.addPipeTransportPair(this.id, pipeTransportPairPromise);
+    } catch (error) {
+      // Not a usable router: undo, without leaving a transport behind.
+      this._mapRouterPairPipeTransportPairPromise.delete(pipeTransportPairKey);
+      const pair = await pipeTransportPairPromise.catch(() => undefined);
+      if (pair) {
+        for (const transport of Object.values(pair)) transport.close();
+      }
+      throw error;
+    }
+    return pipeTransportPairPromise;
+  }
+
   /** Creates and connects the PipeTransport pair between this router and router. */
   async _createPipeTransportPair(router, options) {
     const pipeTransportPairKey = router.id;
     let localPipeTransport;
     let remotePipeTransport;
     try {
-      const transports = await Promise.all([
-        this.createPipeTransport(options),
-        router.createPipeTransport(options),
-      ].map((p) => p.then((transport) => transport, (error) => ({ error }))));
-      [localPipeTransport, remotePipeTransport] = transports.map((t) => (t.error ? undefined : t));
-      const failed = transports.find((t) => t.error);
-      if (failed) throw failed.error;
+      // Both creations run to their end (a throwing one included) so that a
+      // transport created while the other failed can be closed below.
+      const settle = (create) => Promise.resolve()
+        .then(create)
+        .then((transport) => ({ transport }), (error) => ({ error }));
+      const [local, remote] = await Promise.all([
+        settle(() => this.createPipeTransport(options)),
+        settle(() => router.createPipeTransport(options)),
+      ]);
+      localPipeTransport = local.transport;
+      remotePipeTransport = remote.transport;
+      if (local.error) throw local.error;
+      if (remote.error) throw remote.error;
       await Promise.all([
         localPipeTransport.connect({
           ip: remotePipeTransport.tuple.localAddress,
@@ -599,6 +706,32 @@ class Router extends EnhancedEventEmitter {
   static checkAppData(appData) {
     utils.checkAppData(appData);
   }
+}
+
+/**
+ * The SCTP options of a transport creation request, with mediasoup's
+ * defaults already applied by the caller. The legacy numSctpStreams and
+ * maxSctpMessageSize are not among them: mediasoup 3.27 ignores them too
+ * (the association always offers 65535 streams each way).
+ */
+function sctpOptions({
+  enableSctp,
+  maxSendMessageSize,
+  maxReceiveMessageSize,
+  sctpSendBufferSize,
+  sctpPerStreamSendQueueLimit,
+  sctpMaxReceiverWindowBufferSize,
+  sctpDefaultStreamBufferedAmountLowThreshold,
+}) {
+  return {
+    enableSctp: Boolean(enableSctp),
+    maxSendMessageSize,
+    maxReceiveMessageSize,
+    sctpSendBufferSize,
+    sctpPerStreamSendQueueLimit,
+    sctpMaxReceiverWindowBufferSize,
+    sctpDefaultStreamBufferedAmountLowThreshold,
+  };
 }
 
 /**

@@ -4,10 +4,21 @@ const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
 const { Producer } = require('./Producer');
 const { Consumer, normalizeLayers } = require('./Consumer');
-const { InvalidStateError, UnsupportedError } = require('./errors');
+const { DataProducer } = require('./DataProducer');
+const { DataConsumer } = require('./DataConsumer');
+const { InvalidStateError, UnsupportedError, NotFoundError } = require('./errors');
+const sctp = require('./sctp');
 const utils = require('./utils');
 
 const logger = new Logger('Transport');
+
+/** Streams of an SCTP association (stream ids 0 to 65534, as mediasoup's table). */
+const MAX_SCTP_STREAMS = 65535;
+
+/** label/protocol as a string (mediasoup's encoder takes null and undefined as ''). */
+function stringOption(value) {
+  return value === undefined || value === null ? '' : String(value);
+}
 
 function checkTraceTypes(types) {
   if (!Array.isArray(types)) throw new TypeError('types must be an array');
@@ -26,7 +37,9 @@ function checkTraceTypes(types) {
  * are done.
  */
 class Transport extends EnhancedEventEmitter {
-  constructor({ internal, channel, appData, getProducerById }) {
+  constructor({
+    internal, channel, appData, getProducerById, getDataProducerById,
+  }) {
     super();
     logger.debug('constructor()');
     this._internal = internal;
@@ -34,11 +47,16 @@ class Transport extends EnhancedEventEmitter {
     this._closed = false;
     this._appData = appData || {};
     this._getProducerById = getProducerById;
+    this._getDataProducerById = getDataProducerById;
     this._observer = new EnhancedEventEmitter();
     this._producers = new Map();
     this._consumers = new Map();
     this._dataProducers = new Map();
     this._dataConsumers = new Map();
+    // Data consumers' SCTP stream ids (allocated on first use).
+    this._sctpStreamIds = undefined;
+    this._nextSctpStreamId = 0;
+    this._sctpNegotiatedMaxOutboundStreams = undefined;
     this._onChannelEvent = (event, data) => this._onEngineEvent(event, data);
     this._channel.on(this._internal.transportId, this._onChannelEvent);
     this.on('listenererror', (eventName, error) => {
@@ -267,19 +285,212 @@ class Transport extends EnhancedEventEmitter {
     return consumer;
   }
 
-  // SCTP and DataChannel support (DataProducer/DataConsumer) comes in a later
-  // issue: until then these reject.
-
-  async produceData() {
+  /**
+   * Creates a DataProducer: an SCTP stream the endpoint sends on (its
+   * sctpStreamParameters are required), or on a DirectTransport a producer
+   * the application feeds with dataProducer.send().
+   */
+  async produceData({
+    id = undefined,
+    sctpStreamParameters,
+    label = '',
+    protocol = '',
+    paused = false,
+    appData,
+  } = {}) {
     logger.debug('produceData()');
+    if (id && this._dataProducers.has(id)) {
+      throw new TypeError(`a DataProducer with same id "${id}" already exists`);
+    }
+    utils.checkAppData(appData);
+    let type;
+    let streamParameters = utils.clone(sctpStreamParameters);
+    if (this.type !== 'direct') {
+      type = 'sctp';
+      sctp.validateSctpStreamParameters(streamParameters);
+    } else {
+      type = 'direct';
+      if (sctpStreamParameters) {
+        logger.warn('produceData() | sctpStreamParameters are ignored when producing data on a DirectTransport');
+        streamParameters = undefined;
+      }
+    }
     this._checkNotClosed('produceData');
-    throw new UnsupportedError('produceData() not implemented yet');
+
+    const dataProducerId = id !== undefined && id !== null ? id : utils.generateUUIDv4();
+    const request = {
+      dataProducerId,
+      type,
+      label: stringOption(label),
+      protocol: stringOption(protocol),
+      paused: Boolean(paused),
+    };
+    if (streamParameters) request.sctpStreamParameters = sctp.serializeSctpStreamParameters(streamParameters);
+    const dump = sctp.parseDataProducerDump(
+      await this._channel.request('transport.produceData', this.id, request),
+    );
+
+    const dataProducer = new DataProducer({
+      internal: { ...this._internal, dataProducerId },
+      data: {
+        type: dump.type,
+        sctpStreamParameters: dump.sctpStreamParameters,
+        label: dump.label,
+        protocol: dump.protocol,
+      },
+      channel: this._channel,
+      paused: Boolean(paused),
+      appData,
+    });
+    this._dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.on('@close', () => {
+      this._dataProducers.delete(dataProducer.id);
+      this.emit('@dataproducerclose', dataProducer);
+    });
+    this.emit('@newdataproducer', dataProducer);
+    this._observer.safeEmit('newdataproducer', dataProducer);
+    return dataProducer;
   }
 
-  async consumeData() {
+  /**
+   * Creates a DataConsumer of a data producer of the router. On an SCTP
+   * transport it gets a free stream id of this transport and the producer's
+   * reliability (or the given one); on a DirectTransport it emits 'message'.
+   */
+  async consumeData({
+    dataProducerId,
+    ordered,
+    maxPacketLifeTime,
+    maxRetransmits,
+    paused = false,
+    subchannels,
+    appData,
+  } = {}) {
     logger.debug('consumeData()');
+    if (!dataProducerId || typeof dataProducerId !== 'string') {
+      throw new TypeError('missing dataProducerId');
+    }
+    utils.checkAppData(appData);
     this._checkNotClosed('consumeData');
-    throw new UnsupportedError('consumeData() not implemented yet');
+    const dataProducer = this._getDataProducerById ? this._getDataProducerById(dataProducerId) : undefined;
+    if (!dataProducer) {
+      throw new NotFoundError(`DataProducer with id "${dataProducerId}" not found`);
+    }
+
+    let type;
+    let sctpStreamParameters;
+    let sctpStreamId;
+    if (this.type === 'direct') {
+      type = 'direct';
+      if (ordered !== undefined || maxPacketLifeTime !== undefined || maxRetransmits !== undefined) {
+        logger.warn('consumeData() | ordered, maxPacketLifeTime and maxRetransmits are ignored when consuming data on a DirectTransport');
+      }
+    } else {
+      type = 'sctp';
+      // The producer's reliability unless the caller sets its own; a direct
+      // producer has none (reliable and ordered then).
+      sctpStreamId = this._allocateSctpStreamId();
+      sctpStreamParameters = dataProducer.sctpStreamParameters || { ordered: true };
+      sctpStreamParameters.streamId = sctpStreamId;
+      if (ordered !== undefined) {
+        sctpStreamParameters.ordered = ordered;
+        if (ordered) {
+          sctpStreamParameters.maxPacketLifeTime = undefined;
+          sctpStreamParameters.maxRetransmits = undefined;
+        }
+      }
+      if (!ordered) {
+        if (maxPacketLifeTime !== undefined) {
+          sctpStreamParameters.ordered = false;
+          sctpStreamParameters.maxPacketLifeTime = maxPacketLifeTime;
+        }
+        if (maxRetransmits !== undefined) {
+          sctpStreamParameters.ordered = false;
+          sctpStreamParameters.maxRetransmits = maxRetransmits;
+        }
+      }
+    }
+
+    const dataConsumerId = utils.generateUUIDv4();
+    const request = {
+      dataConsumerId,
+      dataProducerId,
+      type,
+      label: dataProducer.label,
+      protocol: dataProducer.protocol,
+      paused: Boolean(paused),
+      subchannels: Array.isArray(subchannels) ? subchannels.map(sctp.toUint16) : [],
+    };
+    if (sctpStreamParameters) request.sctpStreamParameters = sctp.serializeSctpStreamParameters(sctpStreamParameters);
+    let dump;
+    try {
+      dump = sctp.parseDataConsumerDump(await this._channel.request('transport.consumeData', this.id, request));
+    } catch (error) {
+      this._releaseSctpStreamId(sctpStreamId);
+      throw error;
+    }
+
+    const dataConsumer = new DataConsumer({
+      internal: { ...this._internal, dataConsumerId },
+      data: {
+        dataProducerId: dump.dataProducerId,
+        type: dump.type,
+        sctpStreamParameters: dump.sctpStreamParameters,
+        label: dump.label,
+        protocol: dump.protocol,
+        bufferedAmountLowThreshold: dump.bufferedAmountLowThreshold,
+      },
+      channel: this._channel,
+      paused: dump.paused,
+      dataProducerPaused: dump.dataProducerPaused,
+      subchannels: dump.subchannels,
+      appData,
+    });
+    this._dataConsumers.set(dataConsumer.id, dataConsumer);
+    const forget = () => {
+      this._dataConsumers.delete(dataConsumer.id);
+      this._releaseSctpStreamId(sctpStreamId);
+    };
+    dataConsumer.on('@close', forget);
+    dataConsumer.on('@dataproducerclose', forget);
+    this._observer.safeEmit('newdataconsumer', dataConsumer);
+    return dataConsumer;
+  }
+
+  /**
+   * A free SCTP stream id for a new data consumer: the next one after the
+   * last given, wrapping, restarting from 0 when it would exceed the
+   * negotiated number of outbound streams.
+   */
+  _allocateSctpStreamId() {
+    if (!this._sctpStreamIds) {
+      // One slot per possible stream of an SCTP association.
+      this._sctpStreamIds = Buffer.alloc(MAX_SCTP_STREAMS, 0);
+      this._nextSctpStreamId = 0;
+    }
+    if (this._sctpNegotiatedMaxOutboundStreams !== undefined
+      && this._nextSctpStreamId + 1 > this._sctpNegotiatedMaxOutboundStreams) {
+      logger.warn('SCTP negotiated max outbound streams is lower than next SCTP streamId + 1, restarting from 0');
+      this._nextSctpStreamId = 0;
+    }
+    for (let i = 0; i < MAX_SCTP_STREAMS; i++) {
+      const streamId = (this._nextSctpStreamId + i) % MAX_SCTP_STREAMS;
+      if (this._sctpStreamIds[streamId] === 0) {
+        this._sctpStreamIds[streamId] = 1;
+        this._nextSctpStreamId = streamId + 1;
+        return streamId;
+      }
+    }
+    throw new Error('no sctpStreamId available');
+  }
+
+  _releaseSctpStreamId(streamId) {
+    if (this._sctpStreamIds && streamId !== undefined) this._sctpStreamIds[streamId] = 0;
+  }
+
+  /** Subclasses with SCTP call it on 'sctpnegotiatedcapabilities'. */
+  _handleSctpNegotiatedCapabilities(capabilities) {
+    this._sctpNegotiatedMaxOutboundStreams = capabilities.negotiatedMaxOutboundStreams;
   }
 
   /** Engine events for this transport; subclasses handle theirs first. */

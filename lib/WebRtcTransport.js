@@ -26,6 +26,7 @@ class WebRtcTransport extends Transport {
       dtlsRemoteCert: data.dtlsRemoteCert,
       sctpParameters: data.sctpParameters,
       sctpState: data.sctpState,
+      sctpNegotiatedCapabilities: undefined,
     };
   }
 
@@ -71,6 +72,10 @@ class WebRtcTransport extends Transport {
 
   get sctpState() {
     return this._data.sctpState;
+  }
+
+  get sctpNegotiatedCapabilities() {
+    return utils.clone(this._data.sctpNegotiatedCapabilities);
   }
 
   _markClosed() {
@@ -150,9 +155,21 @@ class WebRtcTransport extends Transport {
         break;
       }
       case 'sctpstatechange': {
-        this._data.sctpState = data.sctpState;
-        this.safeEmit('sctpstatechange', data.sctpState);
-        this._observer.safeEmit('sctpstatechange', data.sctpState);
+        const sctpState = data && data.sctpState;
+        this._data.sctpState = sctpState;
+        this.safeEmit('sctpstatechange', sctpState);
+        this._observer.safeEmit('sctpstatechange', sctpState);
+        break;
+      }
+      case 'sctpnegotiatedcapabilities': {
+        // No event for the application (as in mediasoup): the getter and
+        // the stream ids of new data consumers follow it.
+        const capabilities = {
+          negotiatedMaxOutboundStreams: data && data.negotiatedMaxOutboundStreams,
+          negotiatedMaxInboundStreams: data && data.negotiatedMaxInboundStreams,
+        };
+        this._data.sctpNegotiatedCapabilities = capabilities;
+        this._handleSctpNegotiatedCapabilities(capabilities);
         break;
       }
       default:

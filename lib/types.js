@@ -13,6 +13,8 @@ const { WebRtcTransport } = require('./WebRtcTransport');
 const { WebRtcServer } = require('./WebRtcServer');
 const { Producer } = require('./Producer');
 const { Consumer } = require('./Consumer');
+const { DataProducer } = require('./DataProducer');
+const { DataConsumer } = require('./DataConsumer');
 const { RtpObserver } = require('./RtpObserver');
 const { AudioLevelObserver } = require('./AudioLevelObserver');
 const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
@@ -32,6 +34,8 @@ module.exports = {
   WebRtcServer,
   Producer,
   Consumer,
+  DataProducer,
+  DataConsumer,
   RtpObserver,
   AudioLevelObserver,
   ActiveSpeakerObserver,

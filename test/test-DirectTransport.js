@@ -126,13 +126,6 @@ describe('DirectTransport', () => {
     transport.sendRtcp(rr);
   });
 
-  it('directTransport.produceData() and consumeData() are not implemented yet', async () => {
-    const transport = await router.createDirectTransport();
-    await assertRejects(transport.produceData(), UnsupportedError, 'produceData() not implemented yet');
-    await assertRejects(transport.consumeData({ dataProducerId: 'foo' }), UnsupportedError,
-      'consumeData() not implemented yet');
-  });
-
   it('producer.send() on a DirectTransport reaches a consumer on a DirectTransport as "rtp"', async () => {
     const transport1 = await router.createDirectTransport();
     const transport2 = await router.createDirectTransport();
@@ -235,12 +228,15 @@ describe('DirectTransport (Node layer against a fake engine)', () => {
     router = new Router({ internal: { routerId: 'router-1' }, data: { rtpCapabilities: {} }, channel });
   });
 
-  it('createDirectTransport() sends transportId and maxMessageSize', async () => {
+  it('createDirectTransport() sends transportId, maxSendMessageSize and maxReceiveMessageSize', async () => {
     const transport = await router.createDirectTransport();
-    const transport2 = await router.createDirectTransport({ maxMessageSize: 1024 });
+    // The legacy maxMessageSize is ignored (as in mediasoup 3.27).
+    const transport2 = await router.createDirectTransport({
+      maxSendMessageSize: 1024, maxReceiveMessageSize: 2048, maxMessageSize: 4096,
+    });
     assert.deepEqual(channel.sent('router.createDirectTransport').map((r) => [r.handlerId, r.data]), [
-      ['router-1', { transportId: transport.id, maxMessageSize: 262144 }],
-      ['router-1', { transportId: transport2.id, maxMessageSize: 1024 }],
+      ['router-1', { transportId: transport.id, maxSendMessageSize: 262144, maxReceiveMessageSize: 262144 }],
+      ['router-1', { transportId: transport2.id, maxSendMessageSize: 1024, maxReceiveMessageSize: 2048 }],
     ]);
     assert.equal(transport.type, 'direct');
     assert.deepEqual(transport.appData, {});

@@ -16,7 +16,7 @@ const {
 } = require('./helpers/rtp');
 
 const {
-  PipeTransport, InvalidStateError, NotFoundError, UnsupportedError,
+  PipeTransport, InvalidStateError, NotFoundError,
 } = gosfu.types;
 
 const mediaCodecs = Object.freeze([
@@ -366,7 +366,7 @@ describe('PipeTransport', () => {
       TypeError, 'cannot use this Router as destination');
     await assertRejects(router1.pipeToRouter({ producerId: '12345678', router: router2 }), NotFoundError, 'Producer not found');
     await assertRejects(router1.pipeToRouter({ dataProducerId: '12345678', router: router2 }),
-      UnsupportedError, 'pipeToRouter() with dataProducerId not implemented yet');
+      NotFoundError, 'DataProducer not found');
     // A closed destination router (gosfu: InvalidStateError, as every call on a closed object).
     const router3 = await worker1.createRouter({ mediaCodecs });
     router3.close();

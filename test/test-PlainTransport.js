@@ -362,11 +362,13 @@ describe('PlainTransport', () => {
     await assertRejects(transport.enableTraceEvent(['bwe', 1]), TypeError, 'every type must be a string');
   });
 
-  it('plainTransport.produceData() and consumeData() are not implemented yet', async () => {
+  it('plainTransport.produceData() and consumeData() without SCTP fail', async () => {
     const transport = await router.createPlainTransport({ listenIp: '127.0.0.1' });
-    await assertRejects(transport.produceData({}), gosfu.types.UnsupportedError, 'produceData() not implemented yet');
-    await assertRejects(transport.consumeData({ dataProducerId: 'x' }), gosfu.types.UnsupportedError,
-      'consumeData() not implemented yet');
+    await assertRejects(transport.produceData({}), TypeError, 'params is not an object');
+    await assertRejects(transport.produceData({ sctpStreamParameters: { streamId: 1 } }), Error,
+      'SCTP not enabled and not a direct Transport');
+    await assertRejects(transport.consumeData({ dataProducerId: 'x' }), gosfu.types.NotFoundError,
+      'DataProducer with id "x" not found');
   });
 
   it('PlainTransport emits "routerclose" if Router is closed', async () => {
@@ -444,9 +446,12 @@ describe('PlainTransport (Node layer against a fake engine)', () => {
       rtcpMux: true,
       comedia: false,
       enableSctp: false,
-      numSctpStreams: { OS: 1024, MIS: 1024 },
-      maxSctpMessageSize: 262144,
-      sctpSendBufferSize: 262144,
+      maxSendMessageSize: 262144,
+      maxReceiveMessageSize: 262144,
+      sctpSendBufferSize: 2000000,
+      sctpPerStreamSendQueueLimit: 2000000,
+      sctpMaxReceiverWindowBufferSize: 5242880,
+      sctpDefaultStreamBufferedAmountLowThreshold: 1024,
       enableSrtp: false,
       srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
     });
