@@ -5,7 +5,9 @@
 // One HTTP server on 127.0.0.1 serves the page (demo/public/index.html and the
 // page script, bundled with mediasoup-client by esbuild at start-up) and a
 // WebSocket for signalling on /ws. Everyone who opens the page joins the one
-// room: they publish camera and microphone and see everyone else.
+// room: they publish camera and microphone and see everyone else, and chat
+// over DataChannels (each participant produces one DataProducer labelled
+// 'chat' on its send transport; every other participant consumes it).
 //
 // Environment:
 //   PORT               HTTP port (default 3000; 0 picks a free one)
@@ -76,7 +78,7 @@ async function buildPage() {
 /**
  * The room: its peers, their transports, producers and consumers.
  * A peer is { id, displayName, socket, joined, rtpCapabilities, transports,
- * producers, consumers }.
+ * producers, consumers, dataProducers, dataConsumers }.
  */
 class Room {
   constructor({ router, webRtcTransportOptions }) {
@@ -103,6 +105,8 @@ class Room {
       transports: new Map(),
       producers: new Map(),
       consumers: new Map(),
+      dataProducers: new Map(),
+      dataConsumers: new Map(),
       closed: false,
     };
     this.peers.set(peer.id, peer);
@@ -113,8 +117,9 @@ class Room {
     if (peer.closed) return;
     peer.closed = true;
     this.peers.delete(peer.id);
-    // Closing the transports closes the peer's producers, and with them the
-    // other peers' consumers of those (they get 'producerclose').
+    // Closing the transports closes the peer's producers and data producers,
+    // and with them the other peers' consumers of those (they get
+    // 'producerclose' / 'dataproducerclose').
     for (const transport of peer.transports.values()) transport.close();
     if (peer.joined) {
       for (const other of this.joinedPeers(peer)) notify(other, 'peerClosed', { peerId: peer.id });
@@ -147,6 +152,7 @@ class Room {
           iceParameters: transport.iceParameters,
           iceCandidates: transport.iceCandidates,
           dtlsParameters: transport.dtlsParameters,
+          sctpParameters: transport.sctpParameters,
         };
       }
 
@@ -163,9 +169,10 @@ class Room {
         peer.joined = true;
         const others = this.joinedPeers(peer);
         for (const other of others) notify(other, 'newPeer', this.peerInfo(peer));
-        // Consume what the others already publish.
+        // Consume what the others already publish (media and chat).
         for (const other of others) {
           for (const producer of other.producers.values()) this.createConsumer(peer, other, producer);
+          for (const dataProducer of other.dataProducers.values()) this.createDataConsumer(peer, other, dataProducer);
         }
         log(`peer joined: ${peer.displayName} (${peer.id}); ${this.joinedPeers().length} in the room`);
         return { peerId: peer.id, peers: others.map((p) => this.peerInfo(p)) };
@@ -183,6 +190,22 @@ class Room {
         producer.observer.on('close', () => peer.producers.delete(producer.id));
         for (const other of this.joinedPeers(peer)) this.createConsumer(other, peer, producer);
         return { id: producer.id };
+      }
+
+      case 'produceData': {
+        if (!peer.joined) throw new Error('not joined');
+        const transport = this.transportOf(peer, data.transportId);
+        if (transport.appData.direction !== 'send') throw new Error('not a send transport');
+        const dataProducer = await transport.produceData({
+          sctpStreamParameters: data.sctpStreamParameters,
+          label: String(data.label || '').slice(0, 64),
+          protocol: String(data.protocol || '').slice(0, 64),
+          appData: { ...(data.appData || {}), peerId: peer.id },
+        });
+        peer.dataProducers.set(dataProducer.id, dataProducer);
+        dataProducer.observer.on('close', () => peer.dataProducers.delete(dataProducer.id));
+        for (const other of this.joinedPeers(peer)) this.createDataConsumer(other, peer, dataProducer);
+        return { id: dataProducer.id };
       }
 
       case 'closeProducer': {
@@ -276,6 +299,45 @@ class Room {
       log(`createConsumer() failed: ${error.message}`);
     }
   }
+
+  /**
+   * Creates a DataConsumer of `dataProducer` (a chat channel of
+   * `producerPeer`) on `consumerPeer`'s receive transport and announces it.
+   */
+  async createDataConsumer(consumerPeer, producerPeer, dataProducer) {
+    try {
+      if (consumerPeer.closed) return;
+      const transport = [...consumerPeer.transports.values()].find((t) => t.appData.direction === 'recv');
+      if (!transport) {
+        log(`peer ${consumerPeer.displayName} has no receive transport`);
+        return;
+      }
+      const dataConsumer = await transport.consumeData({
+        dataProducerId: dataProducer.id,
+        appData: { peerId: producerPeer.id },
+      });
+      if (consumerPeer.closed) {
+        dataConsumer.close();
+        return;
+      }
+      consumerPeer.dataConsumers.set(dataConsumer.id, dataConsumer);
+      dataConsumer.on('transportclose', () => consumerPeer.dataConsumers.delete(dataConsumer.id));
+      dataConsumer.on('dataproducerclose', () => {
+        consumerPeer.dataConsumers.delete(dataConsumer.id);
+        notify(consumerPeer, 'dataConsumerClosed', { dataConsumerId: dataConsumer.id });
+      });
+      notify(consumerPeer, 'newDataConsumer', {
+        peerId: producerPeer.id,
+        dataProducerId: dataProducer.id,
+        id: dataConsumer.id,
+        sctpStreamParameters: dataConsumer.sctpStreamParameters,
+        label: dataConsumer.label,
+        protocol: dataConsumer.protocol,
+      });
+    } catch (error) {
+      log(`createDataConsumer() failed: ${error.message}`);
+    }
+  }
 }
 
 function send(socket, message) {
@@ -317,6 +379,7 @@ async function start({
       ],
       preferUdp: true,
       initialAvailableOutgoingBitrate: 1000000,
+      enableSctp: true, // the chat's DataChannels
     },
   });
 

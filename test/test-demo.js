@@ -2,9 +2,10 @@
 
 // The room demo (npm start): starts demo/server.js on a free port, opens two
 // Chromium pages and checks that each shows the other's live video, that the
-// participant lists follow, and that the server shuts down cleanly on
-// SIGTERM. Runs inside ../shared/tools/netns like the other browser tests;
-// skipped without Chromium unless CI=true.
+// participant lists follow, that a chat message typed in one page appears in
+// the other (DataChannels through gosfu), and that the server shuts down
+// cleanly on SIGTERM. Runs inside ../shared/tools/netns like the other
+// browser tests; skipped without Chromium unless CI=true.
 
 const assert = require('node:assert/strict');
 const path = require('node:path');
@@ -155,6 +156,67 @@ describe('demo (npm start): the room in Chromium', function () {
     await alice.waitForFunction(() => !document.querySelector('.tile.remote')
       && document.querySelectorAll('#participants li').length === 1, null, { timeout: 10000 });
     await alice.close();
+  });
+
+  it('two participants chat over DataChannels', async function () {
+    this.timeout(60000);
+    const alice = await browser.newPage();
+    const bob = await browser.newPage();
+    const pages = { alice, bob };
+    try {
+      for (const [name, page] of Object.entries(pages)) await page.goto(`${demo.url}?name=${name}`);
+      for (const [name, page] of Object.entries(pages)) {
+        const other = name === 'alice' ? 'bob' : 'alice';
+        await page.waitForFunction(() => window.demo && (window.demo.state.joined || window.demo.state.error),
+          null, { timeout: 20000 });
+        const error = await page.evaluate(() => window.demo.state.error);
+        assert.equal(error, undefined, `${name}'s page failed: ${error}`);
+        // Its chat DataProducer is open (the text box is enabled) and it has
+        // an open DataConsumer of the other one's.
+        await page.waitForFunction((o) => {
+          const chat = window.demo.chatState();
+          return chat.producer && chat.producer.readyState === 'open'
+            && chat.consumers.some((c) => c.displayName === o && c.readyState === 'open');
+        }, other, { timeout: 20000 });
+        assert.equal(await page.isEnabled('#chat-input'), true);
+        const chat = await page.evaluate(() => window.demo.chatState());
+        assert.equal(chat.consumers.length, 1, JSON.stringify(chat));
+      }
+
+      const shows = (page, from, text) => page.waitForFunction(({ f, t }) => [...document.querySelectorAll('#chat-messages li')]
+        .some((li) => li.querySelector('.from').textContent === f && li.querySelector('.text').textContent === t),
+      { f: from, t: text }, { timeout: 10000 });
+
+      // Alice types and presses Enter: the message shows in both pages.
+      await alice.fill('#chat-input', 'hello bob 👋');
+      await alice.press('#chat-input', 'Enter');
+      await shows(bob, 'alice', 'hello bob 👋');
+      await shows(alice, 'alice', 'hello bob 👋');
+      assert.equal(await alice.inputValue('#chat-input'), '');
+
+      // Bob answers with the Send button, twice: both arrive, in order.
+      for (const text of ['hi alice', '<b>not bold</b>']) {
+        await bob.fill('#chat-input', text);
+        await bob.click('#chat-send');
+      }
+      await shows(alice, 'bob', '<b>not bold</b>');
+      const aliceList = await alice.evaluate(() => [...document.querySelectorAll('#chat-messages li')]
+        .map((li) => `${li.querySelector('.from').textContent}: ${li.querySelector('.text').textContent}`));
+      assert.deepEqual(aliceList, ['alice: hello bob 👋', 'bob: hi alice', 'bob: <b>not bold</b>']);
+      assert.equal(await alice.evaluate(() => document.querySelector('#chat-messages b')), null, 'text, not HTML');
+      const bobList = await bob.evaluate(() => window.demo.chatState().messages);
+      assert.deepEqual(bobList, [
+        { from: 'alice', text: 'hello bob 👋', self: false },
+        { from: 'bob', text: 'hi alice', self: true },
+        { from: 'bob', text: '<b>not bold</b>', self: true },
+      ]);
+
+      // Bob leaves: Alice's DataConsumer of his chat goes away.
+      await bob.close();
+      await alice.waitForFunction(() => window.demo.chatState().consumers.length === 0, null, { timeout: 10000 });
+    } finally {
+      for (const page of Object.values(pages)) await page.close().catch(() => {});
+    }
   });
 
   it('shuts down cleanly on SIGTERM', async () => {

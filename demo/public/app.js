@@ -1,8 +1,11 @@
 'use strict';
 
 // The gosfu room page: joins the room through the WebSocket on /ws, publishes
-// camera and microphone, and shows every other participant. Bundled with
-// mediasoup-client by demo/server.js (esbuild) and served as /app.js.
+// camera and microphone, shows every other participant, and chats over
+// DataChannels (one DataProducer labelled 'chat' on the send transport; a
+// DataConsumer of every other participant's on the receive transport).
+// Bundled with mediasoup-client by demo/server.js (esbuild) and served as
+// /app.js.
 
 const mediasoupClient = require('mediasoup-client');
 
@@ -67,6 +70,11 @@ const state = {
   peers: new Map(), // peerId -> { id, displayName, tile, consumers: Map }
   consumers: new Map(), // consumerId -> { consumer, peerId }
   producers: {}, // kind -> Producer
+  chat: {
+    dataProducer: undefined, // ours, label 'chat'
+    dataConsumers: new Map(), // dataConsumerId -> { dataConsumer, peerId }
+    messages: [], // { from, text, self, time }
+  },
   joined: false,
   error: undefined,
 };
@@ -120,6 +128,9 @@ function removePeer(peerId) {
   const peer = state.peers.get(peerId);
   if (!peer) return;
   for (const consumerId of peer.consumers.keys()) closeConsumer(consumerId);
+  for (const [id, entry] of state.chat.dataConsumers) {
+    if (entry.peerId === peerId) closeDataConsumer(id);
+  }
   peer.tile.remove();
   state.peers.delete(peerId);
   renderParticipants();
@@ -157,11 +168,72 @@ function closeConsumer(consumerId) {
   }
 }
 
+/** The longest chat message sent (characters); the transports allow 262144 bytes. */
+const CHAT_MAX_LENGTH = 2000;
+
+function displayNameOf(peerId) {
+  const peer = state.peers.get(peerId);
+  return peer ? peer.displayName : '…';
+}
+
+function addChatMessage({ from, text, self = false }) {
+  const message = {
+    from, text, self, time: Date.now(),
+  };
+  state.chat.messages.push(message);
+  const list = $('chat-messages');
+  const li = document.createElement('li');
+  li.className = self ? 'self' : '';
+  const fromEl = document.createElement('span');
+  fromEl.className = 'from';
+  fromEl.textContent = from;
+  const textEl = document.createElement('span');
+  textEl.className = 'text';
+  textEl.textContent = text;
+  li.append(fromEl, textEl);
+  list.appendChild(li);
+  list.scrollTop = list.scrollHeight;
+}
+
+function closeDataConsumer(dataConsumerId) {
+  const entry = state.chat.dataConsumers.get(dataConsumerId);
+  if (!entry) return;
+  state.chat.dataConsumers.delete(dataConsumerId);
+  entry.dataConsumer.close();
+}
+
+/** Our chat DataProducer; the text box is enabled once its DataChannel is open. */
+async function setupChat(sendTransport) {
+  const input = $('chat-input');
+  const button = $('chat-send');
+  const dataProducer = await sendTransport.produceData({ ordered: true, label: 'chat', protocol: 'text' });
+  state.chat.dataProducer = dataProducer;
+  const enable = (on) => {
+    input.disabled = !on;
+    button.disabled = !on;
+  };
+  dataProducer.on('open', () => enable(true));
+  dataProducer.on('close', () => enable(false));
+  dataProducer.on('transportclose', () => enable(false));
+  if (dataProducer.readyState === 'open') enable(true);
+  $('chat-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value.trim().slice(0, CHAT_MAX_LENGTH);
+    if (!text || dataProducer.closed || dataProducer.readyState !== 'open') return;
+    dataProducer.send(text);
+    addChatMessage({ from: state.displayName, text, self: true });
+    input.value = '';
+    input.focus();
+  });
+}
+
 async function main() {
   const params = new URLSearchParams(window.location.search);
   state.displayName = params.get('name') || `guest-${Math.floor(Math.random() * 9000) + 1000}`;
   $('local-name').textContent = `${state.displayName} (you)`;
   renderParticipants();
+  // Never let the chat form navigate (its real handler comes with the chat).
+  $('chat-form').addEventListener('submit', (event) => event.preventDefault());
 
   const wsUrl = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/ws`;
   const signalling = new Signalling(wsUrl);
@@ -181,6 +253,7 @@ async function main() {
       iceParameters: info.iceParameters,
       iceCandidates: info.iceCandidates,
       dtlsParameters: info.dtlsParameters,
+      sctpParameters: info.sctpParameters,
       iceServers: [],
     };
     const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
@@ -192,6 +265,13 @@ async function main() {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
         signalling.request('produce', {
           transportId: transport.id, kind, rtpParameters, appData,
+        }).then(callback, errback);
+      });
+      transport.on('producedata', ({
+        sctpStreamParameters, label, protocol, appData,
+      }, callback, errback) => {
+        signalling.request('produceData', {
+          transportId: transport.id, sctpStreamParameters, label, protocol, appData,
         }).then(callback, errback);
       });
     }
@@ -233,6 +313,22 @@ async function main() {
       if (peer) peer.tile.classList.remove('paused');
     }
   });
+  // Chat: a DataConsumer of every other participant's 'chat' DataProducer.
+  signalling.on('newDataConsumer', async ({
+    peerId, dataProducerId, id, sctpStreamParameters, label, protocol,
+  }) => {
+    const dataConsumer = await recvTransport.consumeData({
+      id, dataProducerId, sctpStreamParameters, label, protocol, appData: { peerId },
+    });
+    state.chat.dataConsumers.set(dataConsumer.id, { dataConsumer, peerId });
+    dataConsumer.on('message', (data) => {
+      if (typeof data !== 'string') return; // the chat is text only
+      addChatMessage({ from: displayNameOf(peerId), text: data.slice(0, CHAT_MAX_LENGTH) });
+    });
+    dataConsumer.on('close', () => state.chat.dataConsumers.delete(dataConsumer.id));
+    dataConsumer.on('transportclose', () => state.chat.dataConsumers.delete(dataConsumer.id));
+  });
+  signalling.on('dataConsumerClosed', ({ dataConsumerId }) => closeDataConsumer(dataConsumerId));
   signalling.on('newPeer', (info) => {
     const peer = addPeer(info);
     peer.displayName = info.displayName;
@@ -254,6 +350,14 @@ async function main() {
   renderParticipants();
   state.joined = true;
   setStatus('in the room', 'ok');
+
+  // The chat works without camera or microphone.
+  try {
+    await setupChat(sendTransport);
+  } catch (error) {
+    console.error('chat unavailable:', error);
+    $('chat-input').placeholder = `chat unavailable: ${error.message}`;
+  }
 
   // Publish camera and microphone.
   let stream;
@@ -323,7 +427,22 @@ async function remoteStats() {
   return out;
 }
 
-window.demo = { state, remoteStats };
+/** For tests: the chat's DataChannels and messages. */
+function chatState() {
+  const { dataProducer } = state.chat;
+  return {
+    producer: dataProducer ? { id: dataProducer.id, readyState: dataProducer.readyState } : undefined,
+    consumers: [...state.chat.dataConsumers.values()].map(({ dataConsumer, peerId }) => ({
+      id: dataConsumer.id,
+      peerId,
+      displayName: displayNameOf(peerId),
+      readyState: dataConsumer.readyState,
+    })),
+    messages: state.chat.messages.map(({ from, text, self }) => ({ from, text, self })),
+  };
+}
+
+window.demo = { state, remoteStats, chatState };
 main().catch((error) => {
   state.error = String(error && error.message);
   console.error(error);

@@ -315,4 +315,391 @@ async function consumerFrameRate(id) {
 }
 
 Object.assign(window.gosfu, { consumerFrameRate });
+
+// ---------------------------------------------------------------------------
+// DataChannels (DataProducer / DataConsumer of mediasoup-client).
+//
+// Received messages are kept in the page (texts as they are, binary ones as
+// { size, sha256 }) so that the test fetches them in one go; waits are
+// promises resolved by the DataChannel events themselves.
+
+const dataState = {
+  producers: new Map(), // id -> { dataProducer, events }
+  consumers: new Map(), // id -> { dataConsumer, messages, pending, waiters, events, firstAt, lastAt }
+};
+
+/** Wall-clock milliseconds (sub-millisecond), comparable between pages. */
+function nowMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+function hex(buffer) {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function sha256(data) {
+  return hex(await crypto.subtle.digest('SHA-256', data));
+}
+
+/** Deterministic pseudo-random bytes (xorshift32) for binary messages. */
+function pseudoRandomBytes(size, seed) {
+  const bytes = new Uint8Array(size);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
+function dataEntry(id) {
+  const entry = dataState.producers.get(id) || dataState.consumers.get(id);
+  if (!entry) throw new Error(`no DataProducer or DataConsumer ${id}`);
+  return entry;
+}
+
+function dataObject(entry) {
+  return entry.dataProducer || entry.dataConsumer;
+}
+
+function recordDataEvents(entry, object, names) {
+  for (const name of names) {
+    object.on(name, (arg) => {
+      const event = { name, time: nowMs(), readyState: object.readyState };
+      if (name === 'error') event.error = String(arg && (arg.message || arg));
+      entry.events.push(event);
+      if (entry.onEvent) entry.onEvent(event);
+    });
+  }
+  object.observer.on('close', () => {
+    const event = { name: 'observer.close', time: nowMs(), readyState: object.readyState };
+    entry.events.push(event);
+    if (entry.onEvent) entry.onEvent(event);
+  });
+}
+
+/** The transport's 'producedata' listener (signals 'produceData' to the test). */
+function ensureProduceDataListener(transport) {
+  if (transport.listenerCount('producedata') > 0) return;
+  transport.on('producedata', ({
+    sctpStreamParameters, label, protocol, appData,
+  }, callback, errback) => {
+    signal('produceData', {
+      transportId: transport.id, sctpStreamParameters, label, protocol, appData,
+    })
+      .then(({ id }) => callback({ id }))
+      .catch((error) => errback(error instanceof Error ? error : new Error(String(error))));
+  });
+}
+
+function dataInfo(object) {
+  return {
+    id: object.id,
+    sctpStreamParameters: object.sctpStreamParameters,
+    label: object.label,
+    protocol: object.protocol,
+    readyState: object.readyState,
+    closed: object.closed,
+  };
+}
+
+/**
+ * transport.produceData(options) on a send transport (options as
+ * mediasoup-client's: ordered, maxPacketLifeTime, maxRetransmits, label,
+ * protocol, appData). Resolves with { id, sctpStreamParameters, label,
+ * protocol, readyState, closed }.
+ */
+async function produceData(transportId, options = {}) {
+  const transport = state.transports.get(transportId);
+  if (!transport) throw new Error(`no transport ${transportId}`);
+  ensureProduceDataListener(transport);
+  const dataProducer = await transport.produceData(options);
+  const entry = { dataProducer, events: [] };
+  recordDataEvents(entry, dataProducer, ['open', 'close', 'error', 'transportclose', 'bufferedamountlow']);
+  dataState.producers.set(dataProducer.id, entry);
+  return dataInfo(dataProducer);
+}
+
+function settleWaiters(entry) {
+  entry.waiters = entry.waiters.filter((waiter) => !waiter.check());
+}
+
+/**
+ * transport.consumeData(params) on a receive transport, with the server
+ * DataConsumer's { id, dataProducerId, sctpStreamParameters, label,
+ * protocol }. Every message received is recorded. Resolves as produceData().
+ */
+async function consumeData(transportId, params) {
+  const transport = state.transports.get(transportId);
+  if (!transport) throw new Error(`no transport ${transportId}`);
+  const dataConsumer = await transport.consumeData(params);
+  dataConsumer.binaryType = 'arraybuffer';
+  const entry = {
+    dataConsumer, messages: [], pending: new Set(), waiters: [], events: [], firstAt: undefined, lastAt: undefined,
+  };
+  entry.onEvent = () => settleWaiters(entry);
+  recordDataEvents(entry, dataConsumer, ['open', 'close', 'error', 'transportclose']);
+  dataConsumer.on('message', (data) => {
+    const at = nowMs();
+    if (entry.firstAt === undefined) entry.firstAt = at;
+    entry.lastAt = at;
+    if (typeof data === 'string') {
+      entry.messages.push({ type: 'text', text: data, at });
+    } else {
+      const message = { type: 'binary', size: data.byteLength, sha256: undefined, at };
+      entry.messages.push(message);
+      const digest = sha256(data).then((value) => { message.sha256 = value; });
+      entry.pending.add(digest);
+      digest.finally(() => entry.pending.delete(digest));
+    }
+    settleWaiters(entry);
+  });
+  dataState.consumers.set(dataConsumer.id, entry);
+  return dataInfo(dataConsumer);
+}
+
+/** Waits for `check()` to be true, re-checked on every message and event. */
+function waitEntry(entry, check, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const waiter = {
+      check: () => {
+        let value;
+        try {
+          value = check();
+        } catch (error) {
+          clearTimeout(timer);
+          reject(error);
+          return true;
+        }
+        if (!value) return false;
+        clearTimeout(timer);
+        resolve(value);
+        return true;
+      },
+    };
+    const timer = setTimeout(() => {
+      entry.waiters = (entry.waiters || []).filter((w) => w !== waiter);
+      reject(new Error(`timeout (${timeoutMs} ms) waiting for ${what()}`));
+    }, timeoutMs);
+    if (waiter.check()) return;
+    if (!entry.waiters) entry.waiters = [];
+    entry.waiters.push(waiter);
+    if (!entry.onEvent) entry.onEvent = () => settleWaiters(entry);
+  });
+}
+
+/**
+ * Resolves with the readyState once the DataProducer's or DataConsumer's
+ * DataChannel is open; rejects when it closes first or after timeoutMs.
+ */
+function waitDataOpen(id, timeoutMs = 20000) {
+  const entry = dataEntry(id);
+  const object = dataObject(entry);
+  return waitEntry(entry, () => {
+    if (object.readyState === 'open') return 'open';
+    if (object.closed || object.readyState === 'closed') throw new Error(`${id} closed before opening`);
+    return false;
+  }, timeoutMs, () => `${id} to open (readyState ${object.readyState})`);
+}
+
+/** Resolves once the DataProducer's or DataConsumer's DataChannel is closed. */
+function waitDataClosed(id, timeoutMs = 10000) {
+  const entry = dataEntry(id);
+  const object = dataObject(entry);
+  return waitEntry(entry, () => (object.closed && object.readyState === 'closed' ? 'closed' : false),
+    timeoutMs, () => `${id} to close (closed ${object.closed}, readyState ${object.readyState})`);
+}
+
+/** Resolves with the message count once a DataConsumer has at least `count` messages. */
+function waitDataMessages(id, count, timeoutMs = 30000) {
+  const entry = dataState.consumers.get(id);
+  if (!entry) throw new Error(`no DataConsumer ${id}`);
+  return waitEntry(entry, () => (entry.messages.length >= count ? entry.messages.length : false),
+    timeoutMs, () => `${count} messages on ${id} (got ${entry.messages.length})`);
+}
+
+/** Resolves once a DataConsumer received the text message `text`. */
+function waitDataText(id, text, timeoutMs = 10000) {
+  const entry = dataState.consumers.get(id);
+  if (!entry) throw new Error(`no DataConsumer ${id}`);
+  return waitEntry(entry, () => entry.messages.some((m) => m.type === 'text' && m.text === text),
+    timeoutMs, () => `the message ${JSON.stringify(text)} on ${id} (got ${entry.messages.length} messages)`);
+}
+
+/**
+ * What a DataConsumer received, from index `from` (binary digests
+ * complete): { count, messages: [{ type, text } | { type, size, sha256 }],
+ * firstAt, lastAt }. `withTimes` adds the arrival time `at` of each one.
+ */
+async function dataReceived(id, { from = 0, withTimes = false } = {}) {
+  const entry = dataState.consumers.get(id);
+  if (!entry) throw new Error(`no DataConsumer ${id}`);
+  while (entry.pending.size > 0) await Promise.all([...entry.pending]);
+  const messages = entry.messages.slice(from).map((m) => {
+    const out = m.type === 'text' ? { type: 'text', text: m.text } : { type: 'binary', size: m.size, sha256: m.sha256 };
+    if (withTimes) out.at = m.at;
+    return out;
+  });
+  return {
+    count: entry.messages.length, messages, firstAt: entry.firstAt, lastAt: entry.lastAt,
+  };
+}
+
+/** Events recorded on a DataProducer or DataConsumer, plus its state. */
+function dataEvents(id) {
+  const entry = dataEntry(id);
+  const object = dataObject(entry);
+  return {
+    events: entry.events.slice(), readyState: object.readyState, closed: object.closed,
+  };
+}
+
+/** Waits until the DataProducer's bufferedAmount is 0 (all handed to SCTP). */
+function waitDataDrained(id, timeoutMs = 30000) {
+  const entry = dataState.producers.get(id);
+  if (!entry) throw new Error(`no DataProducer ${id}`);
+  const { dataProducer } = entry;
+  if (dataProducer.bufferedAmount === 0) return Promise.resolve(0);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      dataProducer.off('bufferedamountlow', onLow);
+      reject(new Error(`timeout (${timeoutMs} ms) waiting for ${id} to drain (bufferedAmount ${dataProducer.bufferedAmount})`));
+    }, timeoutMs);
+    function onLow() {
+      if (dataProducer.bufferedAmount !== 0) return;
+      clearTimeout(timer);
+      dataProducer.off('bufferedamountlow', onLow);
+      resolve(0);
+    }
+    dataProducer.bufferedAmountLowThreshold = 0;
+    dataProducer.on('bufferedamountlow', onLow);
+    onLow();
+  });
+}
+
+/** Sends `message`, first waiting for bufferedAmount to fall under `highWater`. */
+async function sendPaced(dataProducer, message, highWater) {
+  if (dataProducer.bufferedAmount > highWater) {
+    await new Promise((resolve) => {
+      const onLow = () => {
+        dataProducer.off('bufferedamountlow', onLow);
+        resolve();
+      };
+      dataProducer.bufferedAmountLowThreshold = Math.floor(highWater / 4);
+      dataProducer.on('bufferedamountlow', onLow);
+      if (dataProducer.bufferedAmount <= dataProducer.bufferedAmountLowThreshold) onLow();
+    });
+  }
+  dataProducer.send(message);
+}
+
+/**
+ * Sends `count` text messages `${prefix}${start + i}` on a DataProducer
+ * (bufferedAmount kept under highWater). Resolves with { sent, startedAt,
+ * finishedAt } (nowMs()).
+ */
+async function sendTexts(id, {
+  count, prefix = '', start = 0, highWater = 1 << 20, withTime = false,
+}) {
+  const entry = dataState.producers.get(id);
+  if (!entry) throw new Error(`no DataProducer ${id}`);
+  const startedAt = nowMs();
+  for (let i = 0; i < count; i++) {
+    const text = withTime ? `${prefix}${start + i}@${nowMs()}` : `${prefix}${start + i}`;
+    await sendPaced(entry.dataProducer, text, highWater);
+  }
+  return { sent: count, startedAt, finishedAt: nowMs() };
+}
+
+/** Sends the text messages of `texts` on a DataProducer, in order. */
+async function sendTextList(id, texts) {
+  const entry = dataState.producers.get(id);
+  if (!entry) throw new Error(`no DataProducer ${id}`);
+  for (const text of texts) await sendPaced(entry.dataProducer, text, 1 << 20);
+  return texts.length;
+}
+
+/**
+ * Sends one binary message (pseudo-random bytes) of each size in `sizes` on
+ * a DataProducer. Resolves with [{ size, sha256 }] in sending order.
+ */
+async function sendBinary(id, sizes, { seed = 1, highWater = 4 << 20 } = {}) {
+  const entry = dataState.producers.get(id);
+  if (!entry) throw new Error(`no DataProducer ${id}`);
+  const sent = [];
+  for (let i = 0; i < sizes.length; i++) {
+    const bytes = pseudoRandomBytes(sizes[i], seed + i);
+    sent.push({ size: sizes[i], sha256: await sha256(bytes) });
+    await sendPaced(entry.dataProducer, bytes.buffer, highWater);
+  }
+  return sent;
+}
+
+/**
+ * Tries to send one binary message of `size` bytes: resolves with
+ * { ok: true } or { ok: false, name, message } (what Chromium throws).
+ */
+function trySendBinary(id, size) {
+  const entry = dataState.producers.get(id);
+  if (!entry) throw new Error(`no DataProducer ${id}`);
+  try {
+    entry.dataProducer.send(new Uint8Array(size).buffer);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, name: error.name, message: error.message };
+  }
+}
+
+/**
+ * The largest message the transport may send or receive as mediasoup-client
+ * and Chromium see it: { transport: transport.getDataChannelMaxMessageSize(),
+ * sctp: RTCSctpTransport.maxMessageSize of the underlying connection }.
+ */
+function dataMaxMessageSize(transportId) {
+  const transport = state.transports.get(transportId);
+  if (!transport) throw new Error(`no transport ${transportId}`);
+  let sctp;
+  try {
+    const pc = transport._handler && transport._handler._pc;
+    if (pc && pc.sctp) sctp = pc.sctp.maxMessageSize;
+  } catch (error) {
+    sctp = undefined;
+  }
+  return { transport: transport.getDataChannelMaxMessageSize(), sctp };
+}
+
+function closeDataProducer(id) {
+  const entry = dataState.producers.get(id);
+  if (!entry) return false;
+  entry.dataProducer.close();
+  return true;
+}
+
+function closeDataConsumer(id) {
+  const entry = dataState.consumers.get(id);
+  if (!entry) return false;
+  entry.dataConsumer.close();
+  return true;
+}
+
+Object.assign(window.gosfu, {
+  produceData,
+  consumeData,
+  waitDataOpen,
+  waitDataClosed,
+  waitDataMessages,
+  waitDataText,
+  waitDataDrained,
+  dataReceived,
+  dataEvents,
+  sendTexts,
+  sendTextList,
+  sendBinary,
+  trySendBinary,
+  dataMaxMessageSize,
+  closeDataProducer,
+  closeDataConsumer,
+});
 window.gosfuReady = true;
