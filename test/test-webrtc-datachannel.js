@@ -36,7 +36,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 
 const gosfu = require('../');
-const { closeWorker } = require('./helpers');
+const { closeWorker, waitUntil } = require('./helpers');
+const {
+  connectPeer, peerSend, peerReceived, closePeer,
+} = require('./helpers/sctp-peer');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
 } = require('./browser/chromium');
@@ -535,6 +538,44 @@ describe('DataChannels with Chromium and mediasoup-client', function () {
       const stats = (await nodeProducer.getStats())[0];
       assert.equal(stats.type, 'data-producer');
       assert.equal(stats.messagesReceived, 5 + count);
+    });
+
+    it('a plain SCTP peer on a PlainTransport and the browser exchange messages through gosfu', async function () {
+      this.timeout(60000);
+      needReady();
+      const plain = await router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, comedia: true, enableSctp: true,
+      });
+      let peer;
+      try {
+        peer = await connectPeer(plain);
+        await waitUntil(() => plain.sctpState === 'connected', 10000, 'SCTP connected on the PlainTransport');
+
+        // Peer -> page B.
+        const fromPeer = await plain.produceData({ sctpStreamParameters: { streamId: 77, ordered: true }, label: 'peer' });
+        const consumer = await consumeInPageB(fromPeer.id);
+        const count = 200;
+        for (let i = 0; i < count; i++) peerSend(peer, 77, Buffer.from(`peer-${i}`), 51);
+        peerSend(peer, 77, Buffer.from([9, 8, 7]), 53);
+        await pageB.evaluate((args) => window.gosfu.waitDataMessages(args.id, args.n, 20000), { id: consumer.id, n: count + 1 });
+        const received = await pageB.evaluate((id) => window.gosfu.dataReceived(id), consumer.id);
+        assert.deepEqual(received.messages.slice(0, count).map((m) => m.text), Array.from({ length: count }, (_, i) => `peer-${i}`));
+        assert.deepEqual(received.messages[count], { type: 'binary', size: 3, sha256: sha256(Buffer.from([9, 8, 7])) });
+
+        // Page A -> peer.
+        const toPeer = await plain.consumeData({ dataProducerId: ctx.ordered.id });
+        const streamId = toPeer.sctpStreamParameters.streamId;
+        const sent = await pageA.evaluate((args) => window.gosfu.sendTexts(args.id, { count: args.count, prefix: 'to-peer-' }),
+          { id: ctx.ordered.id, count: 50 });
+        assert.equal(sent.sent, 50);
+        await waitUntil(() => peerReceived(peer, streamId).length === 50, 20000, 'messages at the SCTP peer');
+        const atPeer = peerReceived(peer, streamId);
+        assert.deepEqual(atPeer.map((b) => b.toString()), Array.from({ length: 50 }, (_, i) => `to-peer-${i}`));
+        assert.ok(atPeer.every((b) => b.ppid === 51), 'text PPID at the peer');
+      } finally {
+        await closePeer(peer);
+        plain.close();
+      }
     });
 
     it('browser -> Node: a DataProducer in page A reaches a DirectTransport DataConsumer (chat bot)', async function () {
