@@ -262,17 +262,18 @@ func (p *DataProducer) send(b []byte) error {
 	return nil
 }
 
+var errBadDataProducerSend = TypeErrorf("invalid dataProducer.send payload")
+
 // decodeDataProducerSend parses the dataProducer.send payload.
 func decodeDataProducerSend(b []byte) (msg []byte, ppid uint32, subchannels []uint16, required, ignored *uint16, err error) {
-	bad := TypeErrorf("invalid dataProducer.send payload")
 	if len(b) < 6 {
-		return nil, 0, nil, nil, nil, bad
+		return nil, 0, nil, nil, nil, errBadDataProducerSend
 	}
 	ppid = binary.BigEndian.Uint32(b)
 	n := int(binary.BigEndian.Uint16(b[4:]))
 	off := 6
 	if len(b) < off+2*n+5 {
-		return nil, 0, nil, nil, nil, bad
+		return nil, 0, nil, nil, nil, errBadDataProducerSend
 	}
 	if n > 0 {
 		subchannels = make([]uint16, n)

@@ -50,10 +50,12 @@ func (t *Transport) fillSctpInfo(m map[string]any) {
 // and packets go out unencrypted to the remote tuple, as mediasoup sends
 // SCTP over a PlainTransport.
 type udpSctpConn struct {
-	l       *plainLink
-	in      chan []byte
-	done    chan struct{}
-	once    sync.Once
+	l    *plainLink
+	in   chan []byte
+	free chan []byte // buffers Read has finished with
+	done chan struct{}
+	once sync.Once
+
 	dropped atomic.Uint64
 }
 
@@ -61,13 +63,24 @@ type udpSctpConn struct {
 const udpSctpQueue = 512
 
 func newUdpSctpConn(l *plainLink) *udpSctpConn {
-	return &udpSctpConn{l: l, in: make(chan []byte, udpSctpQueue), done: make(chan struct{})}
+	return &udpSctpConn{l: l, in: make(chan []byte, udpSctpQueue), free: make(chan []byte, udpSctpQueue), done: make(chan struct{})}
 }
 
+// push copies a packet into a recycled buffer (no allocation in steady
+// state) and queues it.
 func (c *udpSctpConn) push(b []byte) {
-	cp := append([]byte(nil), b...)
+	var buf []byte
 	select {
-	case c.in <- cp:
+	case buf = <-c.free:
+	default:
+	}
+	if cap(buf) < len(b) {
+		buf = make([]byte, len(b), max(len(b), 1500))
+	}
+	buf = buf[:len(b)]
+	copy(buf, b)
+	select {
+	case c.in <- buf:
 	default:
 		c.dropped.Add(1)
 	}
@@ -76,7 +89,12 @@ func (c *udpSctpConn) push(b []byte) {
 func (c *udpSctpConn) Read(p []byte) (int, error) {
 	select {
 	case b := <-c.in:
-		return copy(p, b), nil
+		n := copy(p, b)
+		select {
+		case c.free <- b:
+		default:
+		}
+		return n, nil
 	case <-c.done:
 		return 0, net.ErrClosed
 	}
