@@ -496,6 +496,25 @@ class Transport extends EnhancedEventEmitter {
   /** Engine events for this transport; subclasses handle theirs first. */
   _onEngineEvent(event, data) {
     switch (event) {
+      // SCTP transports (WebRtc, Plain, Pipe) keep their SCTP state in _data.
+      case 'sctpstatechange': {
+        const sctpState = data && data.sctpState;
+        this._data.sctpState = sctpState;
+        this.safeEmit('sctpstatechange', sctpState);
+        this._observer.safeEmit('sctpstatechange', sctpState);
+        break;
+      }
+      case 'sctpnegotiatedcapabilities': {
+        // No event for the application (as in mediasoup): the getter and
+        // the stream ids of new data consumers follow it.
+        const capabilities = {
+          negotiatedMaxOutboundStreams: data && data.negotiatedMaxOutboundStreams,
+          negotiatedMaxInboundStreams: data && data.negotiatedMaxInboundStreams,
+        };
+        this._data.sctpNegotiatedCapabilities = capabilities;
+        this._handleSctpNegotiatedCapabilities(capabilities);
+        break;
+      }
       case 'trace':
         this.safeEmit('trace', data);
         this._observer.safeEmit('trace', data);

@@ -154,24 +154,6 @@ class WebRtcTransport extends Transport {
         this._observer.safeEmit('dtlsstatechange', dtlsState);
         break;
       }
-      case 'sctpstatechange': {
-        const sctpState = data && data.sctpState;
-        this._data.sctpState = sctpState;
-        this.safeEmit('sctpstatechange', sctpState);
-        this._observer.safeEmit('sctpstatechange', sctpState);
-        break;
-      }
-      case 'sctpnegotiatedcapabilities': {
-        // No event for the application (as in mediasoup): the getter and
-        // the stream ids of new data consumers follow it.
-        const capabilities = {
-          negotiatedMaxOutboundStreams: data && data.negotiatedMaxOutboundStreams,
-          negotiatedMaxInboundStreams: data && data.negotiatedMaxInboundStreams,
-        };
-        this._data.sctpNegotiatedCapabilities = capabilities;
-        this._handleSctpNegotiatedCapabilities(capabilities);
-        break;
-      }
       default:
         super._onEngineEvent(event, data);
     }
