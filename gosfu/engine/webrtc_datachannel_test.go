@@ -50,22 +50,8 @@ func testPionDataChannels(t *testing.T, c pionCase) {
 	pionRequest(t, w, "transport.produceData", "d", map[string]any{"dataProducerId": "bot", "type": "direct", "label": "bot"})
 	pionRequest(t, w, "transport.consumeData", "wt", map[string]any{"dataConsumerId": "down", "dataProducerId": "bot", "type": "sctp", "sctpStreamParameters": map[string]any{"streamId": 2, "ordered": true}, "label": "bot"})
 
-	api := newPionAPI(t, c, false)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	negotiated := true
-	upID, downID := uint16(1), uint16(2)
-	up, err := pc.CreateDataChannel("up", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &upID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	down, err := pc.CreateDataChannel("bot", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &downID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	chans := connectPionDataChannels(t, w, &info, "wt", c, 1, 2)
+	up, down := chans[0], chans[1]
 	var mu sync.Mutex
 	var got []webrtc.DataChannelMessage
 	down.OnMessage(func(m webrtc.DataChannelMessage) {
@@ -73,51 +59,6 @@ func testPionDataChannels(t *testing.T, c pionCase) {
 		got = append(got, m)
 		mu.Unlock()
 	})
-	opened := make(chan struct{})
-	up.OnOpen(func() { close(opened) })
-
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	local := pc.LocalDescription()
-	mid := "0"
-	for _, line := range strings.Split(local.SDP, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "a=mid:"); ok {
-			mid = v
-		}
-	}
-	setup := "passive"
-	if c.sfuDtlsC {
-		setup = "active"
-	}
-	var b strings.Builder
-	sdpSessionLines(&b, &info, info.fingerprint(t), mid)
-	b.WriteString("m=application 7 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 127.0.0.1\r\n")
-	fmt.Fprintf(&b, "a=mid:%s\r\n", mid)
-	sdpTransportLines(&b, &info, setup)
-	b.WriteString("a=sctp-port:5000\r\na=max-message-size:262144\r\n")
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: b.String()}); err != nil {
-		t.Fatalf("SetRemoteDescription(answer): %v\n%s", err, b.String())
-	}
-	fp, localSetup := localDtls(t, local)
-	role := "client"
-	if c.sfuDtlsC {
-		role = "server"
-	} else if r := dtlsRoleFromSetup(localSetup); r != "auto" {
-		role = r
-	}
-	pionRequest(t, w, "transport.connect", "wt", map[string]any{
-		"dtlsParameters": map[string]any{"role": role, "fingerprints": []any{map[string]any{"algorithm": "sha-256", "value": fp}}},
-	})
-	select {
-	case <-opened:
-	case <-time.After(15 * time.Second):
-		t.Fatal("DataChannel did not open")
-	}
 	waitFor(t, "sctpState connected", 10*time.Second, func() bool { return rec.has("wt", "sctpstatechange", "sctpState", "connected") })
 
 	const n = 500
@@ -170,4 +111,77 @@ func testPionDataChannels(t *testing.T, c pionCase) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("peer DataChannel not closed after the DataConsumer closed")
 	}
+}
+
+// connectPionDataChannels negotiates a pion PeerConnection with one
+// pre-negotiated DataChannel per stream id (as mediasoup-client creates
+// them) against a WebRtcTransport with SCTP, connects the transport and
+// waits until every channel is open.
+func connectPionDataChannels(t *testing.T, w *Worker, info *webrtcTransportInfo, transportID string, c pionCase, ids ...uint16) []*webrtc.DataChannel {
+	t.Helper()
+	api := newPionAPI(t, c, false)
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	negotiated := true
+	var chans []*webrtc.DataChannel
+	var opened []chan struct{}
+	for _, id := range ids {
+		id := id
+		dc, err := pc.CreateDataChannel(fmt.Sprintf("dc%d", id), &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := make(chan struct{})
+		dc.OnOpen(func() { close(open) })
+		chans = append(chans, dc)
+		opened = append(opened, open)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	local := pc.LocalDescription()
+	mid := "0"
+	for _, line := range strings.Split(local.SDP, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "a=mid:"); ok {
+			mid = v
+		}
+	}
+	setup := "passive"
+	if c.sfuDtlsC {
+		setup = "active"
+	}
+	var b strings.Builder
+	sdpSessionLines(&b, info, info.fingerprint(t), mid)
+	b.WriteString("m=application 7 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 127.0.0.1\r\n")
+	fmt.Fprintf(&b, "a=mid:%s\r\n", mid)
+	sdpTransportLines(&b, info, setup)
+	b.WriteString("a=sctp-port:5000\r\na=max-message-size:262144\r\n")
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: b.String()}); err != nil {
+		t.Fatalf("SetRemoteDescription(answer): %v\n%s", err, b.String())
+	}
+	fp, localSetup := localDtls(t, local)
+	role := "client"
+	if c.sfuDtlsC {
+		role = "server"
+	} else if r := dtlsRoleFromSetup(localSetup); r != "auto" {
+		role = r
+	}
+	pionRequest(t, w, "transport.connect", transportID, map[string]any{
+		"dtlsParameters": map[string]any{"role": role, "fingerprints": []any{map[string]any{"algorithm": "sha-256", "value": fp}}},
+	})
+	for i, open := range opened {
+		select {
+		case <-open:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("DataChannel %d did not open", ids[i])
+		}
+	}
+	return chans
 }

@@ -115,6 +115,8 @@ type webrtcLink struct {
 	droppedNoTuple   atomic.Uint64
 	droppedSrtp      atomic.Uint64
 	droppedDtlsQueue atomic.Uint64
+	// droppedDtlsInvalid counts datagrams with a forged ChangeCipherSpec.
+	droppedDtlsInvalid atomic.Uint64
 }
 
 func randomString(n int) string {
@@ -459,6 +461,10 @@ func (l *webrtcLink) handlePacket(b []byte, path icePath, hdr *rtp.Header, now i
 	case first >= 20 && first <= 63:
 		if !l.validPath(path) {
 			l.droppedNoTuple.Add(1)
+			return
+		}
+		if !dtlsChangeCipherSpecsValid(b) {
+			l.droppedDtlsInvalid.Add(1)
 			return
 		}
 		l.dtlsMu.Lock()
@@ -822,6 +828,7 @@ func (l *webrtcLink) fillDump(m map[string]any) {
 		"unknownTuple": l.droppedNoTuple.Load(),
 		"srtp":         l.droppedSrtp.Load(),
 		"dtlsQueue":    l.droppedDtlsQueue.Load(),
+		"dtlsInvalid":  l.droppedDtlsInvalid.Load(),
 	}
 }
 
