@@ -144,18 +144,37 @@ static napi_value make_payload(napi_env env, event *e) {
   return v;
 }
 
-/* Runs on the JS thread: take the whole queue and call JS once per event. */
-static void drain(napi_env env, napi_value js_cb, engine_ctx *ctx) {
-  pthread_mutex_lock(&ctx->mu);
-  event *e = ctx->head;
-  ctx->head = ctx->tail = NULL;
-  ctx->scheduled = 0;
-  pthread_mutex_unlock(&ctx->mu);
+/* Events delivered per drain before yielding to the event loop. */
+#define DRAIN_BUDGET 4096
 
+/* Runs on the JS thread: calls JS once per queued event, taking them one at
+ * a time from the shared queue. A JS listener may make a synchronous request
+ * whose drain_sync runs a nested drain: it continues from the same queue, so
+ * every event is still delivered in engine order (taking the whole queue at
+ * once let the nested drain deliver newer events before older ones). After
+ * DRAIN_BUDGET events the rest waits for the next wake-up, so an event flood
+ * cannot starve the event loop. */
+static void drain(napi_env env, napi_value js_cb, engine_ctx *ctx) {
   napi_value undefined;
   napi_get_undefined(env, &undefined);
-  while (e) {
-    event *next = e->next;
+  for (int budget = DRAIN_BUDGET;; budget--) {
+    pthread_mutex_lock(&ctx->mu);
+    event *e = ctx->head;
+    if (e && budget > 0) {
+      ctx->head = e->next;
+      if (!ctx->head)
+        ctx->tail = NULL;
+    } else if (e) {
+      /* Out of budget: wake up again later (the flag stays set). */
+      if (!ctx->closed)
+        napi_call_threadsafe_function(ctx->tsfn, NULL, napi_tsfn_nonblocking);
+      e = NULL;
+    } else {
+      ctx->scheduled = 0;
+    }
+    pthread_mutex_unlock(&ctx->mu);
+    if (!e)
+      return;
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
     napi_value argv[3];
@@ -172,7 +191,6 @@ static void drain(napi_env env, napi_value js_cb, engine_ctx *ctx) {
     }
     napi_close_handle_scope(env, scope);
     free_event(e);
-    e = next;
   }
 }
 
