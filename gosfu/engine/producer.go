@@ -798,8 +798,8 @@ func (p *Producer) handleRequest(method string, data []byte) (any, error) {
 
 // ReceiveRtpFor injects a packet for a known producer (DirectTransport).
 func (t *Transport) ReceiveRtpFor(p *Producer, buf []byte, hdr *rtp.Header, now int64) {
-	n, err := hdr.Unmarshal(buf)
-	if err != nil || n > len(buf) {
+	n, ok := unmarshalRtp(buf, hdr)
+	if !ok {
 		t.listener.dropped.Add(1)
 		return
 	}

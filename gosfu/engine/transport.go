@@ -17,6 +17,7 @@ import (
 	"github.com/gosfu/gosfu/gosfu/bwe"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ratecalc"
+	"github.com/gosfu/gosfu/gosfu/rtpstream"
 )
 
 // absoluteMaxBitrate and absoluteMinOutgoingBitrate bound the bitrate
@@ -521,11 +522,22 @@ func (t *Transport) allocMid() string {
 	return mid
 }
 
+// unmarshalRtp parses the header of an RTP packet into hdr (reused; no
+// allocation) and checks it as mediasoup's parser does; every RTP entry
+// point goes through it.
+func unmarshalRtp(buf []byte, hdr *rtp.Header) (int, bool) {
+	n, err := hdr.Unmarshal(buf)
+	if err != nil || n > len(buf) || (hdr.Extension && !rtpstream.ValidHeaderExtensions(buf)) {
+		return 0, false
+	}
+	return n, true
+}
+
 // ReceiveRtp handles one RTP packet from the network (already decrypted).
 // hdr is the caller's reusable header; the packet is not retained.
 func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
-	n, err := hdr.Unmarshal(buf)
-	if err != nil || n > len(buf) {
+	n, ok := unmarshalRtp(buf, hdr)
+	if !ok {
 		t.listener.dropped.Add(1)
 		return
 	}
