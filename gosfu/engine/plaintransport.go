@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -326,10 +327,18 @@ func (l *plainLink) connect(data []byte) (any, error) {
 		if !l.rtcpMux && req.RtcpPort == nil {
 			return nil, TypeErrorf("missing rtcpPort (required with rtcpMux disabled)")
 		}
-		ap := netip.AddrPortFrom(ip, uint16(*req.Port))
+		port, err := portArg("port", *req.Port)
+		if err != nil {
+			return nil, err
+		}
+		ap := netip.AddrPortFrom(ip, port)
 		remote = &ap
 		if !l.rtcpMux {
-			rp := netip.AddrPortFrom(ip, uint16(*req.RtcpPort))
+			rtcpPort, err := portArg("rtcpPort", *req.RtcpPort)
+			if err != nil {
+				return nil, err
+			}
+			rp := netip.AddrPortFrom(ip, rtcpPort)
 			remoteRtcp = &rp
 		}
 	}
@@ -365,6 +374,15 @@ func (l *plainLink) connect(data []byte) (any, error) {
 		l.stateMu.Unlock()
 	}
 	return out, nil
+}
+
+// portArg checks a remote port given to connect(): an integer in
+// [1, 65535], never wrapped into range.
+func portArg(name string, v float64) (uint16, error) {
+	if v < 1 || v > 65535 || v != math.Trunc(v) {
+		return 0, TypeErrorf("%s must be an integer in [1, 65535]", name)
+	}
+	return uint16(v), nil
 }
 
 func isRtcp(b []byte) bool {

@@ -65,6 +65,10 @@ func ListenUDP(info ListenInfo, minPort, maxPort int) (*net.UDPConn, error) {
 // free, as mediasoup's port manager picks randomly among the free ones.
 func withPort[C any](info ListenInfo, minPort, maxPort int, bind func(port int) (C, error)) (C, error) {
 	var zero C
+	// Out-of-range numbers are refused, never wrapped (70000 would bind 4464).
+	if info.Port < 0 || info.Port > 65535 {
+		return zero, fmt.Errorf("%w: port must be an integer in [0, 65535] (got %d)", ErrInvalid, info.Port)
+	}
 	if info.Port != 0 {
 		return bind(info.Port)
 	}

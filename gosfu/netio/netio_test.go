@@ -92,3 +92,22 @@ func TestFramedConn(t *testing.T) {
 		}
 	}
 }
+
+func TestListenRefusesOutOfRangePorts(t *testing.T) {
+	for _, port := range []int{-1, 65536, 70000} {
+		info := ListenInfo{Protocol: "udp", IP: "127.0.0.1", Port: port}
+		if c, err := ListenUDP(info, 10000, 59999); !errors.Is(err, ErrInvalid) {
+			if c != nil {
+				c.Close()
+			}
+			t.Errorf("UDP port %d: got %v, want ErrInvalid", port, err)
+		}
+		info.Protocol = "tcp"
+		if ln, err := ListenTCP(info, 10000, 59999); !errors.Is(err, ErrInvalid) {
+			if ln != nil {
+				ln.Close()
+			}
+			t.Errorf("TCP port %d: got %v, want ErrInvalid", port, err)
+		}
+	}
+}
