@@ -234,10 +234,12 @@ func (s *WebRtcServer) readUDP(sock *udpSocket) {
 }
 
 func (s *WebRtcServer) acceptTCP(ln *net.TCPListener) {
-	acceptFramed(ln, func(fc *netio.FramedConn) {
+	gate := &tcpGate{}
+	acceptFramed(ln, gate, func(fc *netio.FramedConn, pc *pendingConn) {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
+			pc.done()
 			fc.Close()
 			return
 		}
@@ -246,17 +248,18 @@ func (s *WebRtcServer) acceptTCP(ln *net.TCPListener) {
 		s.wg.Add(1)
 		s.w.Go(func() {
 			defer s.wg.Done()
-			s.readTCP(fc)
+			s.readTCP(fc, pc)
 		})
 	})
 }
 
-func (s *WebRtcServer) readTCP(fc *netio.FramedConn) {
+func (s *WebRtcServer) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 	buf := make([]byte, netio.MaxFrameSize)
 	var hdr rtp.Header
 	p := icePath{tcp: fc, remote: fc.Remote}
 	var owner *webrtcLink
 	defer func() {
+		pc.done()
 		fc.Close()
 		s.mu.Lock()
 		delete(s.tcpConn, fc)
@@ -278,6 +281,9 @@ func (s *WebRtcServer) readTCP(fc *netio.FramedConn) {
 		}
 		owner = l
 		l.handlePacket(b, p, &hdr, nowMs())
+		if pc.pending() && l.validPath(p) {
+			pc.admit()
+		}
 	}
 }
 

@@ -392,21 +392,6 @@ func (s *udpSocket) serve(handle func(b []byte, path icePath, hdr *rtp.Header)) 
 	}
 }
 
-// acceptFramed accepts TCP connections until ln is closed and hands each
-// one, RFC 4571 framed, to onConn (which must not block).
-func acceptFramed(ln *net.TCPListener, onConn func(*netio.FramedConn)) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		onConn(netio.NewFramedConn(c))
-	}
-}
-
 func (l *webrtcLink) readUDP(sock *udpSocket) {
 	sock.serve(func(b []byte, path icePath, hdr *rtp.Header) {
 		l.handlePacket(b, path, hdr, nowMs())
@@ -414,29 +399,34 @@ func (l *webrtcLink) readUDP(sock *udpSocket) {
 }
 
 func (l *webrtcLink) acceptTCP(ln *net.TCPListener) {
-	acceptFramed(ln, func(fc *netio.FramedConn) {
+	gate := &tcpGate{}
+	acceptFramed(ln, gate, func(fc *netio.FramedConn, pc *pendingConn) {
 		l.iceMu.Lock()
 		l.tcpConns[fc] = struct{}{}
 		l.iceMu.Unlock()
 		l.t.wg.Add(1)
 		l.t.w.Go(func() {
 			defer l.t.wg.Done()
-			l.readTCP(fc)
+			l.readTCP(fc, pc)
 		})
 	})
 }
 
-func (l *webrtcLink) readTCP(fc *netio.FramedConn) {
+func (l *webrtcLink) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 	buf := make([]byte, netio.MaxFrameSize)
 	var hdr rtp.Header
 	path := icePath{tcp: fc, remote: fc.Remote}
 	defer l.tcpClosed(fc, path)
+	defer pc.done()
 	for {
 		b, err := fc.ReadFrame(buf)
 		if err != nil {
 			return
 		}
 		l.handlePacket(b, path, &hdr, nowMs())
+		if pc.pending() && l.validPath(path) {
+			pc.admit()
+		}
 	}
 }
 

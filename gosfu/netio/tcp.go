@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 )
 
 // ListenTCP binds a TCP listener as ListenUDP binds a UDP socket.
@@ -49,6 +50,9 @@ func NewFramedConn(c net.Conn) *FramedConn {
 	}
 	return f
 }
+
+// SetReadDeadline sets the deadline of the connection's reads.
+func (f *FramedConn) SetReadDeadline(t time.Time) error { return f.conn.SetReadDeadline(t) }
 
 // ReadFrame reads the next packet into buf and returns it.
 func (f *FramedConn) ReadFrame(buf []byte) ([]byte, error) {

@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosfu/gosfu/gosfu/netio"
+)
+
+// ICE-TCP connections that have not yet carried a valid STUN binding
+// request are pending: each listener keeps at most tcpMaxPending of them
+// and closes one that stays pending for tcpPendingTimeout, so half-open
+// connections cannot pile up file descriptors and memory.
+const tcpMaxPending = 256
+
+// tcpPendingTimeout is a variable so tests can shorten it.
+var tcpPendingTimeout = 5 * time.Second
+
+// Accept errors (EMFILE at the fd limit…) back off up to a second instead
+// of retrying at once in a loop that burns a core.
+const (
+	tcpAcceptBackoffMin = 5 * time.Millisecond
+	tcpAcceptBackoffMax = time.Second
+)
+
+// tcpGate counts the pending connections of one listener.
+type tcpGate struct {
+	pending atomic.Int32
+	refused atomic.Uint64
+}
+
+// pendingConn is one accepted connection until admit (a valid ICE tuple)
+// or done (closed).
+type pendingConn struct {
+	gate *tcpGate
+	fc   *netio.FramedConn
+	// waiting is read on every frame until admitted: an atomic keeps that
+	// check free of locks.
+	waiting atomic.Bool
+	once    sync.Once
+}
+
+func (p *pendingConn) pending() bool { return p.waiting.Load() }
+
+// admit ends the pending state: the read deadline is lifted.
+func (p *pendingConn) admit() {
+	p.release()
+	_ = p.fc.SetReadDeadline(time.Time{})
+}
+
+// done releases the connection's place when it closes.
+func (p *pendingConn) done() { p.release() }
+
+func (p *pendingConn) release() {
+	p.once.Do(func() {
+		p.waiting.Store(false)
+		p.gate.pending.Add(-1)
+	})
+}
+
+// acceptFramed accepts TCP connections until ln is closed and hands each
+// one, RFC 4571 framed and pending, to onConn (which must not block).
+func acceptFramed(ln *net.TCPListener, gate *tcpGate, onConn func(*netio.FramedConn, *pendingConn)) {
+	backoff := time.Duration(0)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			backoff = min(max(2*backoff, tcpAcceptBackoffMin), tcpAcceptBackoffMax)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		if gate.pending.Add(1) > tcpMaxPending {
+			gate.pending.Add(-1)
+			gate.refused.Add(1)
+			c.Close()
+			continue
+		}
+		fc := netio.NewFramedConn(c)
+		_ = fc.SetReadDeadline(time.Now().Add(tcpPendingTimeout))
+		pc := &pendingConn{gate: gate, fc: fc}
+		pc.waiting.Store(true)
+		onConn(fc, pc)
+	}
+}
