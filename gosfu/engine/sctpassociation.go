@@ -199,8 +199,8 @@ func (a *SctpAssociation) setState(s string) {
 }
 
 // Start runs the association over conn until conn or the association
-// closes. Both ends connect (INIT collisions are part of SCTP), as
-// browsers and mediasoup do. It returns at once; after, if not nil, runs
+// closes: over DTLS it answers the browser's INIT, on Plain and Pipe
+// transports it connects. It returns at once; after, if not nil, runs
 // on the association's goroutine once the association has ended by
 // itself (not by Close).
 func (a *SctpAssociation) Start(conn net.Conn, after func()) {
@@ -231,7 +231,7 @@ func (a *SctpAssociation) run(conn net.Conn) bool {
 		}
 		cancel()
 	}()
-	assoc, err := sctp.ClientContext(ctx,
+	opts := []sctp.AssociationOption{
 		sctp.WithNetConn(conn),
 		sctp.WithLoggerFactory(a.t.w.log.PionFactory(logger.TagSctp)),
 		sctp.WithMaxReceiveBufferSize(uint32(a.cfg.maxReceiverWindow)),
@@ -239,7 +239,23 @@ func (a *SctpAssociation) run(conn net.Conn) bool {
 		// Over DTLS the checksum protects nothing (RFC 9653); Chromium
 		// offers it and pion only uses it when the remote does.
 		sctp.WithEnableZeroChecksum(a.cfg.isDataChannel),
+	}
+	var (
+		assoc *sctp.Association
+		err   error
 	)
+	if a.cfg.isDataChannel {
+		// A browser starts SCTP when its first DataChannel is created,
+		// which may be long after DTLS connected: answer its INIT whenever
+		// it comes. An active INIT would give up after pion's 8
+		// retransmissions (about 3 minutes) and leave the transport
+		// without DataChannels. Closing the transport closes DTLS, which
+		// ends the wait.
+		assoc, err = sctp.ServerWithOptions(toServerOptions(opts)...)
+	} else {
+		// Plain and Pipe peers may wait for us: connect.
+		assoc, err = sctp.ClientContext(ctx, toClientOptions(opts)...)
+	}
 	cancel()
 	if err != nil {
 		a.mu.Lock()
@@ -585,4 +601,20 @@ func decodeSctpOptions(data []byte, isDataChannel bool) (*sctpConfig, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+func toServerOptions(opts []sctp.AssociationOption) []sctp.ServerOption {
+	out := make([]sctp.ServerOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
+
+func toClientOptions(opts []sctp.AssociationOption) []sctp.ClientOption {
+	out := make([]sctp.ClientOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
 }
