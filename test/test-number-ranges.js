@@ -45,4 +45,24 @@ describe('numbers crossing into the engine are range-checked', function () {
     await transport.connect({ ip: '127.0.0.1', port: 9 });
     if (transport.tuple.remotePort !== 9) throw new Error(`remote port ${transport.tuple.remotePort}`);
   });
+
+  it('an SSRC out of [0, 2^32-1] or not an integer rejects with TypeError (produce)', async () => {
+    const audioRouter = await worker.createRouter({
+      mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }],
+    });
+    const transport = await audioRouter.createDirectTransport();
+    const produce = (encoding) => transport.produce({
+      kind: 'audio',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }],
+        encodings: [encoding],
+      },
+    });
+    for (const ssrc of [2 ** 40, -1, 1.5]) {
+      // eslint-disable-next-line no-await-in-loop
+      await assertRejects(produce({ ssrc }), TypeError, 'invalid encoding.ssrc');
+    }
+    const producer = await produce({ ssrc: 2 ** 32 - 1 });
+    if (producer.rtpParameters.encodings[0].ssrc !== 2 ** 32 - 1) throw new Error('ssrc changed');
+  });
 });

@@ -305,16 +305,13 @@ func toInt(f float64) int {
 	return int(f)
 }
 
-// toUint32 mimics JavaScript's ToUint32 (used when SSRCs are serialized for
-// the worker): truncation then modulo 2^32.
-func toUint32(f float64) uint32 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
+// ssrcValue checks an SSRC: an integer in [0, 2^32-1]. mediasoup wraps
+// others (JavaScript's ToUint32: 2^40 becomes 0, -1 becomes 4294967295,
+// 1.5 becomes 1), which only hides an application's bug: gosfu refuses
+// them.
+func ssrcValue(f float64) (uint32, bool) {
+	if f < 0 || f > math.MaxUint32 || f != math.Trunc(f) {
+		return 0, false
 	}
-	t := math.Trunc(f)
-	m := math.Mod(t, 4294967296)
-	if m < 0 {
-		m += 4294967296
-	}
-	return uint32(m)
+	return uint32(f), true
 }

@@ -65,12 +65,24 @@ func TestGoTypedRawInput(t *testing.T) {
 			"mimeType": "video/VP8", "payloadType": 96, "clockRate": uint32(90000),
 			"parameters": map[string]any{"x": int64(3), "y": json.Number("1.5")},
 		}},
-		"encodings": []any{map[string]any{"ssrc": int(-1)}},
+		"encodings": []any{map[string]any{"ssrc": uint64(4294967295)}},
 	}
 	p, err := ValidateRtpParameters(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Out-of-range or fractional SSRCs are refused, not wrapped.
+	for _, bad := range []any{int(-1), float64(1 << 40), 1.5} {
+		raw["encodings"] = []any{map[string]any{"ssrc": bad}}
+		if _, err := ValidateRtpParameters(raw); err == nil || err.Error() != "invalid encoding.ssrc" {
+			t.Fatalf("ssrc %v: %v", bad, err)
+		}
+		raw["encodings"] = []any{map[string]any{"ssrc": 1, "rtx": map[string]any{"ssrc": bad}}}
+		if _, err := ValidateRtpParameters(raw); err == nil || err.Error() != "invalid encoding.rtx.ssrc" {
+			t.Fatalf("rtx ssrc %v: %v", bad, err)
+		}
+	}
+	raw["encodings"] = []any{map[string]any{"ssrc": uint64(4294967295)}}
 	assertJSON(t, p, `{"codecs":[{"mimeType":"video/VP8","payloadType":96,"clockRate":90000,"parameters":{"x":3,"y":1.5},"rtcpFeedback":[]}],
 		"headerExtensions":[],"encodings":[{"ssrc":4294967295,"dtx":false}],"rtcp":{"reducedSize":true}}`)
 	caps, err := GenerateRouterRtpCapabilities([]map[string]any{{"mimeType": "audio/opus", "clockRate": 48000, "channels": int8(2)}})

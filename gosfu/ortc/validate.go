@@ -444,7 +444,10 @@ func validateEncoding(raw any) (*RtpEncodingParameters, error) {
 	ssrc, ok := prop(raw, "ssrc")
 	if typeOf(ssrc, ok) == kindNumber {
 		f, _ := toNumber(ssrc)
-		v := toUint32(f)
+		v, ok := ssrcValue(f)
+		if !ok {
+			return nil, typeErr("invalid encoding.ssrc")
+		}
 		enc.Ssrc = &v
 	} else if truthy(ssrc, ok) {
 		return nil, typeErr("invalid encoding.ssrc")
@@ -469,7 +472,11 @@ func validateEncoding(raw any) (*RtpEncodingParameters, error) {
 			return nil, typeErr("missing encoding.rtx.ssrc")
 		}
 		f, _ := toNumber(rs)
-		enc.Rtx = &RtpEncodingRtx{Ssrc: toUint32(f)}
+		v, ok := ssrcValue(f)
+		if !ok {
+			return nil, typeErr("invalid encoding.rtx.ssrc")
+		}
+		enc.Rtx = &RtpEncodingRtx{Ssrc: v}
 	}
 
 	dtx, ok := prop(raw, "dtx")
