@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,67 +14,97 @@ import (
 	"github.com/pion/sctp"
 )
 
-// dataRecorder collects the 'message' events of direct DataConsumers.
+// dataRecorder records every event (the 'message' events of direct
+// DataConsumers by target) and wakes waiters on each one.
 type dataRecorder struct {
 	recorder
-	mu   sync.Mutex
-	msgs map[string][][]byte // target → ppid|payload
-	cond *sync.Cond
+	mu      sync.Mutex
+	msgs    map[string][][]byte // target → ppid|payload
+	changed chan struct{}       // closed and replaced on every event
 }
 
 func newDataRecorder() *dataRecorder {
-	r := &dataRecorder{msgs: map[string][][]byte{}}
-	r.cond = sync.NewCond(&r.mu)
-	return r
+	return &dataRecorder{msgs: map[string][][]byte{}, changed: make(chan struct{})}
 }
 
 func (r *dataRecorder) Emit(target, ev string, data []byte, binary bool) {
-	if ev == "message" {
-		r.mu.Lock()
-		r.msgs[target] = append(r.msgs[target], append([]byte(nil), data...))
-		r.cond.Broadcast()
-		r.mu.Unlock()
-		return
+	if ev != "message" {
+		r.recorder.Emit(target, ev, data, binary)
 	}
-	r.recorder.Emit(target, ev, data, binary)
 	r.mu.Lock()
-	r.cond.Broadcast()
+	if ev == "message" {
+		r.msgs[target] = append(r.msgs[target], append([]byte(nil), data...))
+	}
+	close(r.changed)
+	r.changed = make(chan struct{})
 	r.mu.Unlock()
 }
 
-// waitMessages waits until target has n messages (or the timeout).
+// waitCond waits, woken by events, until cond holds (checked under the
+// recorder's lock), or fails the test after timeout.
+func (r *dataRecorder) waitCond(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		ok := cond()
+		changed := r.changed
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("timeout waiting for %s", what)
+		}
+	}
+}
+
+// waitMessages waits until target has n messages.
 func (r *dataRecorder) waitMessages(t *testing.T, target string, n int, timeout time.Duration) [][]byte {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	go func() {
-		time.Sleep(timeout)
-		r.mu.Lock()
-		r.cond.Broadcast()
-		r.mu.Unlock()
-	}()
+	r.waitCond(t, fmt.Sprintf("%d messages on %s", n, target), timeout, func() bool { return len(r.msgs[target]) >= n })
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for len(r.msgs[target]) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: got %d messages, want %d", target, len(r.msgs[target]), n)
-		}
-		r.cond.Wait()
-	}
 	return r.msgs[target]
 }
 
+// count is how many events name target got so far.
+func (r *dataRecorder) count(target, name string) int {
+	r.recorder.mu.Lock()
+	defer r.recorder.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if e.target == target && e.name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// waitEvent waits for the first event name on target.
 func (r *dataRecorder) waitEvent(t *testing.T, target, name string, timeout time.Duration) event {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if e, ok := r.recorder.find(target, name); ok {
-			return e
+	r.waitCond(t, name+" on "+target, timeout, func() bool { return r.count(target, name) > 0 })
+	e, _ := r.recorder.find(target, name)
+	return e
+}
+
+// waitSctpState waits for a sctpstatechange event to state on target.
+func (r *dataRecorder) waitSctpState(t *testing.T, target, state string, timeout time.Duration) {
+	t.Helper()
+	r.waitCond(t, "sctpState "+state+" on "+target, timeout, func() bool {
+		r.recorder.mu.Lock()
+		defer r.recorder.mu.Unlock()
+		for _, e := range r.events {
+			if e.target == target && e.name == "sctpstatechange" && strings.Contains(string(e.data), `"`+state+`"`) {
+				return true
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s event on %s", name, target)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func newDataWorker(t *testing.T) (*Worker, *dataRecorder) {
@@ -266,26 +297,15 @@ func TestPipeData(t *testing.T) {
 		mustRequest(t, w, "transport.connect", "pb", map[string]any{"ip": "127.0.0.1", "port": tuplePort(pa)})
 	}
 	waitConnected := func() {
-		for _, id := range []string{"pa", "pb"} {
-			for {
-				e := rec.waitEvent(t, id, "sctpstatechange", 5*time.Second)
-				var st struct{ SctpState string }
-				_ = json.Unmarshal(e.data, &st)
-				if st.SctpState == "connected" {
-					break
-				}
-				if dump := mustRequest(t, w, "transport.dump", id, nil); dump["sctpState"] == "connected" {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
+		rec.waitSctpState(t, "pa", "connected", 5*time.Second)
+		rec.waitSctpState(t, "pb", "connected", 5*time.Second)
 	}
 
 	mustRequest(t, w, "router.createDirectTransport", "ra", map[string]any{"transportId": "da"})
 	mustRequest(t, w, "router.createDirectTransport", "rb", map[string]any{"transportId": "db"})
 	mustRequest(t, w, "transport.produceData", "da", map[string]any{"dataProducerId": "src", "type": "direct", "label": "l", "protocol": "p"})
 	pc := mustRequest(t, w, "transport.consumeData", "pa", map[string]any{"dataConsumerId": "pc", "dataProducerId": "src", "type": "sctp", "sctpStreamParameters": map[string]any{"streamId": 0, "ordered": true}, "label": "l", "protocol": "p"})
+	mustRequest(t, w, "dataConsumer.setBufferedAmountLowThreshold", "pc", map[string]any{"threshold": 1000000})
 	// One worker: the piped producer needs another id (keepId: false).
 	mustRequest(t, w, "transport.produceData", "pb", map[string]any{"dataProducerId": "piped", "type": "sctp", "sctpStreamParameters": pc["sctpStreamParameters"], "label": "l", "protocol": "p"})
 	mustRequest(t, w, "transport.consumeData", "db", map[string]any{"dataConsumerId": "sink", "dataProducerId": "piped", "type": "direct"})
@@ -315,10 +335,12 @@ func TestPipeData(t *testing.T) {
 		if i%10 == 0 {
 			ppid = 53
 			msg = bytes.Repeat([]byte{byte(i)}, 60000)
-			// As an application would: wait for the pipe consumer's
-			// buffer to drain before a burst overflows sendBufferSize.
-			for mustRequest(t, w, "dataConsumer.getBufferedAmount", "pc", nil)["bufferedAmount"].(float64) > 1000000 {
-				time.Sleep(time.Millisecond)
+			// As an application would: past 1 MB buffered, wait for
+			// 'bufferedamountlow' before a burst overflows sendBufferSize
+			// (counted first, so a crossing in between is not missed).
+			lows := rec.count("pc", "bufferedamountlow")
+			if mustRequest(t, w, "dataConsumer.getBufferedAmount", "pc", nil)["bufferedAmount"].(float64) > 1000000 {
+				rec.waitCond(t, "bufferedamountlow on pc", 10*time.Second, func() bool { return rec.count("pc", "bufferedamountlow") > lows })
 			}
 		}
 		if _, err := w.Request("dataProducer.send", "src", sendPayload(ppid, msg, nil, nil, nil)); err != nil {
@@ -383,9 +405,7 @@ func TestPlainSctpPeer(t *testing.T) {
 	}
 	defer assoc.Close()
 	rec.waitEvent(t, "p", "sctpnegotiatedcapabilities", 5*time.Second)
-	for mustRequest(t, w, "transport.dump", "p", nil)["sctpState"] != "connected" {
-		time.Sleep(2 * time.Millisecond)
-	}
+	rec.waitSctpState(t, "p", "connected", 5*time.Second)
 
 	out, err := assoc.OpenStream(3, sctp.PayloadTypeWebRTCString)
 	if err != nil {
