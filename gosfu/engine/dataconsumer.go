@@ -55,8 +55,10 @@ type DataConsumer struct {
 	directMu  sync.Mutex
 	directBuf []byte
 	sendMu    sync.Mutex
-	// pipeBuf holds a pipe message with its subchannels (under sendMu).
-	pipeBuf []byte
+	// pipeBuf holds a pipe message with its subchannels, pipeSubs the
+	// subchannels it carries (both reused under sendMu).
+	pipeBuf  []byte
+	pipeSubs []uint16
 }
 
 func (t *Transport) consumeData(data []byte) (any, error) {
@@ -346,17 +348,18 @@ func (c *DataConsumer) sendMessage(msg []byte, ppid uint32, subchannels []uint16
 		return
 	}
 	if c.pipe {
+		c.sendMu.Lock()
+		defer c.sendMu.Unlock()
 		if mine := *c.subchannels.Load(); len(mine) > 0 && len(subchannels) > 0 {
-			reduced := make([]uint16, 0, len(subchannels))
+			reduced := c.pipeSubs[:0]
 			for _, s := range subchannels {
 				if _, ok := slices.BinarySearch(mine, s); ok {
 					reduced = append(reduced, s)
 				}
 			}
+			c.pipeSubs = reduced
 			subchannels = reduced
 		}
-		c.sendMu.Lock()
-		defer c.sendMu.Unlock()
 		if enc, ok := encodeSubchannels(c.pipeBuf, msg, subchannels, required, ignored); ok {
 			// pion copies the payload before WriteSCTP returns.
 			c.pipeBuf = enc
