@@ -446,13 +446,14 @@ describe('pipeToRouter() with a DataProducer', () => {
       [Buffer.from(' '), 56],
       [Buffer.from('bye'), 51],
     ]);
-    // Once the far end acknowledged everything, nothing is buffered.
-    let buffered = await pipeDataConsumer.getBufferedAmount();
-    for (const deadline = Date.now() + 5000; buffered !== 0 && Date.now() < deadline;) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      buffered = await pipeDataConsumer.getBufferedAmount();
-    }
-    assert.equal(buffered, 0);
+    // Once the far end acknowledged everything, nothing is buffered: with
+    // a threshold of 0, 'bufferedamountlow' says when (listening first, so
+    // a drain between the check and the wait is not missed).
+    await pipeDataConsumer.setBufferedAmountLowThreshold(0);
+    const drained = waitFor(pipeDataConsumer, 'bufferedamountlow', 5000);
+    if ((await pipeDataConsumer.getBufferedAmount()) !== 0) await drained;
+    else drained.catch(() => {});
+    assert.equal(await pipeDataConsumer.getBufferedAmount(), 0);
 
     // Over maxSendMessageSize: TypeError; paused: not sent.
     await assertRejects(pipeDataConsumer.send(Buffer.alloc(262145)), TypeError,
