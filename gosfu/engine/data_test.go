@@ -459,3 +459,57 @@ func TestPlainSctpPeer(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestSctpIdleStreamsBounded: a peer that opens more streams than
+// sctpMaxIdleStreams with no DataProducer to read them gets the extra ones
+// reset; the engine keeps at most that many stream readers.
+func TestSctpIdleStreamsBounded(t *testing.T) {
+	w, rec := newDataWorker(t)
+	createRouter(t, w, "r")
+	pt := mustRequest(t, w, "router.createPlainTransport", "r", map[string]any{"transportId": "p", "listenInfo": map[string]any{"protocol": "udp", "ip": "127.0.0.1"}, "comedia": true, "enableSctp": true})
+	udp, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tuplePort(pt)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	assoc, err := sctp.Client(sctp.Config{NetConn: udp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer assoc.Close()
+	rec.waitSctpState(t, "p", "connected", 5*time.Second)
+
+	const extra = 16
+	for id := 0; id < sctpMaxIdleStreams+extra; id++ {
+		s, err := assoc.OpenStream(uint16(id), sctp.PayloadTypeWebRTCString)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.WriteSCTP([]byte("x"), sctp.PayloadTypeWebRTCString); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every message is dropped (no DataProducer), and every refused stream
+	// counts once more.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d := mustRequest(t, w, "transport.dump", "p", nil)["sctpDropped"].(map[string]any)
+		if d["noDataProducer"].(float64) >= sctpMaxIdleStreams+extra {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("drops: %v", d)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	a := w.handlers["p"].(*Transport).sctp
+	a.mu.Lock()
+	reading, idle := len(a.reading), a.idle
+	a.mu.Unlock()
+	if reading > sctpMaxIdleStreams || idle > sctpMaxIdleStreams {
+		t.Fatalf("%d stream readers (%d idle), want at most %d", reading, idle, sctpMaxIdleStreams)
+	}
+	if mustRequest(t, w, "transport.dump", "p", nil)["sctpState"] != "connected" {
+		t.Fatal("association lost")
+	}
+}
