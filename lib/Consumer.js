@@ -4,6 +4,7 @@ const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
 const { InvalidStateError } = require('./errors');
 const utils = require('./utils');
+const numbers = require('./numbers');
 
 const logger = new Logger('Consumer');
 
@@ -180,6 +181,9 @@ class Consumer extends EnhancedEventEmitter {
     if (temporalLayer !== undefined && temporalLayer !== null && typeof temporalLayer !== 'number') {
       throw new TypeError('if given, temporalLayer must be a number');
     }
+    // uint8 in mediasoup, which would wrap the others (NaN included).
+    numbers.checkInteger(spatialLayer, 'spatialLayer', 0, numbers.UINT8_MAX);
+    if (typeof temporalLayer === 'number') numbers.checkInteger(temporalLayer, 'temporalLayer', 0, numbers.UINT8_MAX);
     this._checkNotClosed('setPreferredLayers');
     const request = { spatialLayer };
     if (typeof temporalLayer === 'number') request.temporalLayer = temporalLayer;
@@ -196,6 +200,12 @@ class Consumer extends EnhancedEventEmitter {
     if (typeof priority !== 'number' || priority < 0) {
       throw new TypeError('priority must be a positive number');
     }
+    if (priority === 0) {
+      // mediasoup's worker message for it.
+      throw new TypeError('wrong priority (must be higher than 0)');
+    }
+    // uint8 in mediasoup, which would wrap the others (NaN included).
+    numbers.checkInteger(priority, 'priority', 1, numbers.UINT8_MAX);
     this._checkNotClosed('setPriority');
     const response = await this._channel.request('consumer.setPriority', this.id, { priority });
     this._priority = response && typeof response.priority === 'number' ? response.priority : priority;

@@ -4,6 +4,7 @@ const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Logger } = require('./Logger');
 const { InvalidStateError } = require('./errors');
 const sctp = require('./sctp');
+const numbers = require('./numbers');
 const utils = require('./utils');
 
 const logger = new Logger('DataConsumer');
@@ -153,10 +154,10 @@ class DataConsumer extends EnhancedEventEmitter {
   /** Threshold (bytes) under which the SCTP send buffer emits 'bufferedamountlow'. */
   async setBufferedAmountLowThreshold(threshold) {
     logger.debug(`setBufferedAmountLowThreshold() [threshold:${threshold}]`);
+    // uint32 in mediasoup, which would wrap the others.
+    numbers.checkInteger(threshold, 'threshold', 0, numbers.UINT32_MAX);
     this._checkNotClosed('setBufferedAmountLowThreshold');
-    await this._channel.request('dataConsumer.setBufferedAmountLowThreshold', this.id, {
-      threshold: sctp.toUint32(threshold),
-    });
+    await this._channel.request('dataConsumer.setBufferedAmountLowThreshold', this.id, { threshold });
   }
 
   /** Bytes queued in the SCTP send buffer of this data consumer's stream. */
@@ -185,28 +186,25 @@ class DataConsumer extends EnhancedEventEmitter {
   async setSubchannels(subchannels) {
     logger.debug('setSubchannels()');
     if (!Array.isArray(subchannels)) throw new TypeError('subchannels must be an array');
+    subchannels.forEach((subchannel, i) => sctp.checkSubchannel(subchannel, `subchannels[${i}]`));
     this._checkNotClosed('setSubchannels');
-    const response = await this._channel.request('dataConsumer.setSubchannels', this.id, {
-      subchannels: subchannels.map(sctp.toUint16),
-    });
+    const response = await this._channel.request('dataConsumer.setSubchannels', this.id, { subchannels });
     this._subchannels = subchannelsOf(response);
   }
 
   async addSubchannel(subchannel) {
     logger.debug('addSubchannel()');
+    sctp.checkSubchannel(subchannel, 'subchannel');
     this._checkNotClosed('addSubchannel');
-    const response = await this._channel.request('dataConsumer.addSubchannel', this.id, {
-      subchannel: sctp.toUint16(subchannel),
-    });
+    const response = await this._channel.request('dataConsumer.addSubchannel', this.id, { subchannel });
     this._subchannels = subchannelsOf(response);
   }
 
   async removeSubchannel(subchannel) {
     logger.debug('removeSubchannel()');
+    sctp.checkSubchannel(subchannel, 'subchannel');
     this._checkNotClosed('removeSubchannel');
-    const response = await this._channel.request('dataConsumer.removeSubchannel', this.id, {
-      subchannel: sctp.toUint16(subchannel),
-    });
+    const response = await this._channel.request('dataConsumer.removeSubchannel', this.id, { subchannel });
     this._subchannels = subchannelsOf(response);
   }
 

@@ -6,6 +6,7 @@ const { Consumer } = require('./Consumer');
 const { NotFoundError } = require('./errors');
 const { normalizeTuple } = require('./PlainTransport');
 const utils = require('./utils');
+const numbers = require('./numbers');
 
 const logger = new Logger('PipeTransport');
 
@@ -88,6 +89,7 @@ class PipeTransport extends Transport {
    */
   async connect({ ip, port, srtpParameters } = {}) {
     logger.debug('connect()');
+    numbers.checkRemotePort(port, 'port');
     this._checkNotClosed('connect');
     const request = {};
     if (ip !== undefined) request.ip = ip;

@@ -3,6 +3,7 @@
 const { Logger } = require('./Logger');
 const { Transport } = require('./Transport');
 const utils = require('./utils');
+const numbers = require('./numbers');
 
 const logger = new Logger('PlainTransport');
 
@@ -110,6 +111,8 @@ class PlainTransport extends Transport {
    */
   async connect({ ip, port, rtcpPort, srtpParameters } = {}) {
     logger.debug('connect()');
+    numbers.checkRemotePort(port, 'port');
+    numbers.checkRemotePort(rtcpPort, 'rtcpPort');
     this._checkNotClosed('connect');
     const request = {};
     if (ip !== undefined) request.ip = ip;

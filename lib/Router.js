@@ -11,6 +11,7 @@ const { AudioLevelObserver } = require('./AudioLevelObserver');
 const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
 const { InvalidStateError, NotFoundError } = require('./errors');
 const utils = require('./utils');
+const numbers = require('./numbers');
 
 const logger = new Logger('Router');
 
@@ -192,6 +193,8 @@ class Router extends EnhancedEventEmitter {
   } = {}) {
     logger.debug('createDirectTransport()');
     utils.checkAppData(appData);
+    numbers.checkInteger(maxSendMessageSize, 'maxSendMessageSize', 0, numbers.UINT32_MAX);
+    numbers.checkInteger(maxReceiveMessageSize, 'maxReceiveMessageSize', 0, numbers.UINT32_MAX);
     this._checkNotClosed('createDirectTransport');
     const transportId = utils.generateUUIDv4();
     const data = await this._channel.request('router.createDirectTransport', this.id, {
@@ -275,7 +278,10 @@ class Router extends EnhancedEventEmitter {
       enableTcp: Boolean(enableTcp),
       preferUdp: Boolean(preferUdp),
       preferTcp: Boolean(preferTcp),
-      initialAvailableOutgoingBitrate,
+      initialAvailableOutgoingBitrate: numbers.checkBitrate(
+        initialAvailableOutgoingBitrate,
+        `wrong initialAvailableOutgoingBitrate (must be <= ${numbers.MAX_BITRATE})`,
+      ),
       ...sctpOptions({
         enableSctp,
         maxSendMessageSize,
@@ -285,7 +291,7 @@ class Router extends EnhancedEventEmitter {
         sctpMaxReceiverWindowBufferSize,
         sctpDefaultStreamBufferedAmountLowThreshold,
       }),
-      iceConsentTimeout,
+      iceConsentTimeout: numbers.checkInteger(iceConsentTimeout, 'iceConsentTimeout', 0, numbers.UINT8_MAX),
     };
     if (webRtcServer) {
       request.webRtcServerId = webRtcServer.id;
@@ -613,6 +619,7 @@ class Router extends EnhancedEventEmitter {
     if (typeof interval !== 'number') {
       throw new TypeError('if given, interval must be an number');
     }
+    numbers.checkInteger(interval, 'interval', 0, numbers.UINT16_MAX);
     utils.checkAppData(appData);
     this._checkNotClosed('createActiveSpeakerObserver');
     const rtpObserverId = utils.generateUUIDv4();
@@ -640,6 +647,10 @@ class Router extends EnhancedEventEmitter {
     } else if (typeof interval !== 'number') {
       throw new TypeError('if given, interval must be an number');
     }
+    // mediasoup's checks above let NaN and fractions through.
+    numbers.checkInteger(maxEntries, 'maxEntries', 1, numbers.UINT16_MAX);
+    numbers.checkInteger(threshold, 'threshold', -127, 0);
+    numbers.checkInteger(interval, 'interval', 0, numbers.UINT16_MAX);
     utils.checkAppData(appData);
     this._checkNotClosed('createAudioLevelObserver');
     const rtpObserverId = utils.generateUUIDv4();
@@ -712,7 +723,9 @@ class Router extends EnhancedEventEmitter {
  * The SCTP options of a transport creation request, with mediasoup's
  * defaults already applied by the caller. The legacy numSctpStreams and
  * maxSctpMessageSize are not among them: mediasoup 3.27 ignores them too
- * (the association always offers 65535 streams each way).
+ * (the association always offers 65535 streams each way), so they never
+ * reach the engine. Each size must be an integer in [0, 2^32-1] (0: the
+ * engine's default), as mediasoup's uint32 fields would wrap the others.
  */
 function sctpOptions({
   enableSctp,
@@ -723,6 +736,15 @@ function sctpOptions({
   sctpMaxReceiverWindowBufferSize,
   sctpDefaultStreamBufferedAmountLowThreshold,
 }) {
+  const sizes = {
+    maxSendMessageSize,
+    maxReceiveMessageSize,
+    sctpSendBufferSize,
+    sctpPerStreamSendQueueLimit,
+    sctpMaxReceiverWindowBufferSize,
+    sctpDefaultStreamBufferedAmountLowThreshold,
+  };
+  for (const [name, value] of Object.entries(sizes)) numbers.checkInteger(value, name, 0, numbers.UINT32_MAX);
   return {
     enableSctp: Boolean(enableSctp),
     maxSendMessageSize,
@@ -742,6 +764,7 @@ function normalizeListenInfo(info, name) {
   if (!info || typeof info !== 'object' || Array.isArray(info)) {
     throw new TypeError(`${name} must be an object`);
   }
+  numbers.checkListenInfoNumbers(info);
   const out = { protocol: info.protocol, ip: info.ip };
   const announcedAddress = info.announcedAddress !== undefined ? info.announcedAddress : info.announcedIp;
   if (announcedAddress !== undefined) out.announcedAddress = announcedAddress;

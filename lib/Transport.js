@@ -9,6 +9,7 @@ const { DataConsumer } = require('./DataConsumer');
 const { InvalidStateError, UnsupportedError, NotFoundError } = require('./errors');
 const sctp = require('./sctp');
 const utils = require('./utils');
+const numbers = require('./numbers');
 
 const logger = new Logger('Transport');
 
@@ -19,6 +20,9 @@ const MAX_SCTP_STREAMS = 65535;
 function stringOption(value) {
   return value === undefined || value === null ? '' : String(value);
 }
+
+/** mediasoup's worker message for a bitrate out of its range. */
+const BITRATE_RANGE_MESSAGE = `bitrate must be <= ${numbers.MAX_BITRATE} or 0 (unlimited)`;
 
 function checkTraceTypes(types) {
   if (!Array.isArray(types)) throw new TypeError('types must be an array');
@@ -146,20 +150,23 @@ class Transport extends EnhancedEventEmitter {
 
   async setMaxIncomingBitrate(bitrate) {
     logger.debug(`setMaxIncomingBitrate() [bitrate:${bitrate}]`);
+    const value = numbers.checkBitrate(bitrate, BITRATE_RANGE_MESSAGE);
     this._checkNotClosed('setMaxIncomingBitrate');
-    await this._channel.request('transport.setMaxIncomingBitrate', this.id, { bitrate });
+    await this._channel.request('transport.setMaxIncomingBitrate', this.id, { bitrate: value });
   }
 
   async setMaxOutgoingBitrate(bitrate) {
     logger.debug(`setMaxOutgoingBitrate() [bitrate:${bitrate}]`);
+    const value = numbers.checkBitrate(bitrate, BITRATE_RANGE_MESSAGE);
     this._checkNotClosed('setMaxOutgoingBitrate');
-    await this._channel.request('transport.setMaxOutgoingBitrate', this.id, { bitrate });
+    await this._channel.request('transport.setMaxOutgoingBitrate', this.id, { bitrate: value });
   }
 
   async setMinOutgoingBitrate(bitrate) {
     logger.debug(`setMinOutgoingBitrate() [bitrate:${bitrate}]`);
+    const value = numbers.checkBitrate(bitrate, BITRATE_RANGE_MESSAGE);
     this._checkNotClosed('setMinOutgoingBitrate');
-    await this._channel.request('transport.setMinOutgoingBitrate', this.id, { bitrate });
+    await this._channel.request('transport.setMinOutgoingBitrate', this.id, { bitrate: value });
   }
 
   async enableTraceEvent(types = []) {
@@ -188,6 +195,10 @@ class Transport extends EnhancedEventEmitter {
     utils.checkAppData(appData);
     if (id !== undefined && typeof id !== 'string') {
       throw new TypeError('if given, id must be a string');
+    }
+    // 0, NaN and the other falsy values mean none, as they do in mediasoup.
+    if (keyFrameRequestDelay) {
+      numbers.checkInteger(keyFrameRequestDelay, 'keyFrameRequestDelay', 0, numbers.UINT32_MAX);
     }
     this._checkNotClosed('produce');
 
@@ -243,6 +254,15 @@ class Transport extends EnhancedEventEmitter {
     utils.checkAppData(appData);
     if (mid && (typeof mid !== 'string' || mid.length === 0)) {
       throw new TypeError('if given, mid must be non empty string');
+    }
+    if (preferredLayers && typeof preferredLayers === 'object') {
+      const { spatialLayer, temporalLayer } = preferredLayers;
+      if (typeof spatialLayer === 'number') {
+        numbers.checkInteger(spatialLayer, 'preferredLayers.spatialLayer', 0, numbers.UINT8_MAX);
+      }
+      if (typeof temporalLayer === 'number') {
+        numbers.checkInteger(temporalLayer, 'preferredLayers.temporalLayer', 0, numbers.UINT8_MAX);
+      }
     }
     this._checkNotClosed('consume');
 
@@ -371,6 +391,10 @@ class Transport extends EnhancedEventEmitter {
       throw new TypeError('missing dataProducerId');
     }
     utils.checkAppData(appData);
+    // Checked before a stream id is taken for it.
+    numbers.checkOptionalInteger(maxPacketLifeTime, 'maxPacketLifeTime', 0, numbers.UINT16_MAX);
+    numbers.checkOptionalInteger(maxRetransmits, 'maxRetransmits', 0, numbers.UINT16_MAX);
+    if (Array.isArray(subchannels)) numbers.checkIntegerArray(subchannels, 'subchannels', 0, numbers.UINT16_MAX);
     this._checkNotClosed('consumeData');
     const dataProducer = this._getDataProducerById ? this._getDataProducerById(dataProducerId) : undefined;
     if (!dataProducer) {
@@ -419,7 +443,7 @@ class Transport extends EnhancedEventEmitter {
       label: dataProducer.label,
       protocol: dataProducer.protocol,
       paused: Boolean(paused),
-      subchannels: Array.isArray(subchannels) ? subchannels.map(sctp.toUint16) : [],
+      subchannels: Array.isArray(subchannels) ? subchannels : [],
     };
     if (sctpStreamParameters) request.sctpStreamParameters = sctp.serializeSctpStreamParameters(sctpStreamParameters);
     let dump;

@@ -6,6 +6,7 @@ const { Logger } = require('./Logger');
 const { Router } = require('./Router');
 const { WebRtcServer } = require('./WebRtcServer');
 const utils = require('./utils');
+const numbers = require('./numbers');
 
 const logger = new Logger('Worker');
 const engineLoggers = new Map();
@@ -36,6 +37,11 @@ class Worker extends EnhancedEventEmitter {
     if (typeof rtcMaxPort === 'number' && !Number.isNaN(rtcMaxPort)) settings.rtcMaxPort = rtcMaxPort;
     if (typeof dtlsCertificateFile === 'string' && dtlsCertificateFile) settings.dtlsCertificateFile = dtlsCertificateFile;
     if (typeof dtlsPrivateKeyFile === 'string' && dtlsPrivateKeyFile) settings.dtlsPrivateKeyFile = dtlsPrivateKeyFile;
+    // JSON would turn ±Infinity into null (no setting); a mediasoup worker
+    // fails to parse it.
+    if (!Number.isFinite(settings.rtcMinPort ?? 0) || !Number.isFinite(settings.rtcMaxPort ?? 0)) {
+      throw new TypeError('wrong settings');
+    }
 
     this._closed = false;
     this._died = false;
@@ -136,6 +142,9 @@ class Worker extends EnhancedEventEmitter {
     utils.checkAppData(appData);
     if (!Array.isArray(listenInfos) || listenInfos.length === 0) {
       throw new TypeError('missing listenInfos');
+    }
+    for (const info of listenInfos) {
+      if (info && typeof info === 'object') numbers.checkListenInfoNumbers(info);
     }
     const webRtcServerId = utils.generateUUIDv4();
     await this._channel.request('worker.createWebRtcServer', undefined, {

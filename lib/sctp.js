@@ -5,22 +5,31 @@
 // payloads of dataProducer.send / dataConsumer.send / 'message', and the
 // dump shapes mediasoup returns.
 
+const numbers = require('./numbers');
+
 /** WebRTC DataChannel PPIDs (RFC 8831). */
 const PPID_STRING = 51;
 const PPID_BINARY = 53;
 const PPID_STRING_EMPTY = 56;
 const PPID_BINARY_EMPTY = 57;
 
+/** The highest SCTP stream id (mediasoup's limit). */
+const MAX_STREAM_ID = 65534;
+
 /**
- * Integers as mediasoup's wire format stores them (its fields are uint16 /
- * uint32, so out-of-range values wrap the same way here).
+ * A stream id: an integer in [0, 65534]. mediasoup wraps 70000 into 4464;
+ * gosfu refuses it, with mediasoup's message for ids above the limit.
  */
-function toUint16(value) {
-  return Number(value) & 0xffff;
+function checkStreamId(streamId) {
+  if (Number.isInteger(streamId) && streamId > MAX_STREAM_ID) {
+    throw new TypeError(`streamId must not be greater than ${MAX_STREAM_ID}`);
+  }
+  numbers.checkInteger(streamId, 'streamId', 0, MAX_STREAM_ID);
 }
 
-function toUint32(value) {
-  return Number(value) >>> 0;
+/** A subchannel (uint16 in mediasoup's messages), never wrapped. */
+function checkSubchannel(value, name) {
+  return numbers.checkInteger(value, name, 0, numbers.UINT16_MAX);
 }
 
 /**
@@ -34,6 +43,7 @@ function validateSctpStreamParameters(params) {
   if (typeof params.streamId !== 'number') {
     throw new TypeError('missing params.streamId');
   }
+  checkStreamId(params.streamId);
   const orderedGiven = typeof params.ordered === 'boolean';
   if (!orderedGiven) params.ordered = true;
   if (params.maxPacketLifeTime && typeof params.maxPacketLifeTime !== 'number') {
@@ -41,6 +51,14 @@ function validateSctpStreamParameters(params) {
   }
   if (params.maxRetransmits && typeof params.maxRetransmits !== 'number') {
     throw new TypeError('invalid params.maxRetransmits');
+  }
+  // Numbers mediasoup would wrap into its uint16 fields (NaN included,
+  // which its checks above let through).
+  if (typeof params.maxPacketLifeTime === 'number') {
+    numbers.checkInteger(params.maxPacketLifeTime, 'maxPacketLifeTime', 0, numbers.UINT16_MAX);
+  }
+  if (typeof params.maxRetransmits === 'number') {
+    numbers.checkInteger(params.maxRetransmits, 'maxRetransmits', 0, numbers.UINT16_MAX);
   }
   const partiallyReliable = Boolean(params.maxPacketLifeTime || params.maxRetransmits);
   if (params.maxPacketLifeTime && params.maxRetransmits) {
@@ -53,12 +71,16 @@ function validateSctpStreamParameters(params) {
   }
 }
 
-/** SctpStreamParameters as the engine gets them (absent optional fields omitted). */
+/**
+ * SctpStreamParameters as the engine gets them (absent optional fields
+ * omitted). The numbers were checked by the caller; the engine checks them
+ * again rather than wrapping them.
+ */
 function serializeSctpStreamParameters(params) {
   if (!params) return undefined;
-  const out = { streamId: toUint16(params.streamId), ordered: Boolean(params.ordered) };
-  if (typeof params.maxPacketLifeTime === 'number') out.maxPacketLifeTime = toUint16(params.maxPacketLifeTime);
-  if (typeof params.maxRetransmits === 'number') out.maxRetransmits = toUint16(params.maxRetransmits);
+  const out = { streamId: params.streamId, ordered: Boolean(params.ordered) };
+  if (typeof params.maxPacketLifeTime === 'number') out.maxPacketLifeTime = params.maxPacketLifeTime;
+  if (typeof params.maxRetransmits === 'number') out.maxRetransmits = params.maxRetransmits;
   return out;
 }
 
@@ -106,14 +128,18 @@ function parseDataConsumerDump(dump) {
  * the one byte WebRTC sends for it.
  */
 function prepareMessage(message, ppid) {
-  if (typeof ppid !== 'number') {
-    if (typeof message === 'string') ppid = message.length > 0 ? PPID_STRING : PPID_STRING_EMPTY;
-    else ppid = message.length > 0 ? PPID_BINARY : PPID_BINARY_EMPTY;
+  if (typeof ppid === 'number') {
+    // uint32 in mediasoup, which would wrap the others.
+    numbers.checkInteger(ppid, 'ppid', 0, numbers.UINT32_MAX);
+  } else if (typeof message === 'string') {
+    ppid = message.length > 0 ? PPID_STRING : PPID_STRING_EMPTY;
+  } else {
+    ppid = message.length > 0 ? PPID_BINARY : PPID_BINARY_EMPTY;
   }
   if (ppid === PPID_STRING_EMPTY) message = ' ';
   else if (ppid === PPID_BINARY_EMPTY) message = Buffer.alloc(1);
   return {
-    ppid: toUint32(ppid),
+    ppid,
     message: typeof message === 'string' ? Buffer.from(message, 'utf8') : message,
   };
 }
@@ -130,16 +156,19 @@ function encodeDataProducerSend({
   ppid, message, subchannels, requiredSubchannel, ignoredSubchannel,
 }) {
   const list = Array.isArray(subchannels) ? subchannels : [];
+  list.forEach((subchannel, i) => checkSubchannel(subchannel, `subchannels[${i}]`));
+  const hasRequired = requiredSubchannel !== undefined && requiredSubchannel !== null;
+  const hasIgnored = ignoredSubchannel !== undefined && ignoredSubchannel !== null;
+  if (hasRequired) checkSubchannel(requiredSubchannel, 'requiredSubchannel');
+  if (hasIgnored) checkSubchannel(ignoredSubchannel, 'ignoredSubchannel');
   const headerLength = 4 + 2 + 2 * list.length + 1 + 2 + 2;
   const out = Buffer.allocUnsafe(headerLength + message.length);
   let offset = out.writeUInt32BE(ppid, 0);
   offset = out.writeUInt16BE(list.length, offset);
-  for (const subchannel of list) offset = out.writeUInt16BE(toUint16(subchannel), offset);
-  const hasRequired = requiredSubchannel !== undefined && requiredSubchannel !== null;
-  const hasIgnored = ignoredSubchannel !== undefined && ignoredSubchannel !== null;
+  for (const subchannel of list) offset = out.writeUInt16BE(subchannel, offset);
   offset = out.writeUInt8((hasRequired ? FLAG_REQUIRED_SUBCHANNEL : 0) | (hasIgnored ? FLAG_IGNORED_SUBCHANNEL : 0), offset);
-  offset = out.writeUInt16BE(hasRequired ? toUint16(requiredSubchannel) : 0, offset);
-  offset = out.writeUInt16BE(hasIgnored ? toUint16(ignoredSubchannel) : 0, offset);
+  offset = out.writeUInt16BE(hasRequired ? requiredSubchannel : 0, offset);
+  offset = out.writeUInt16BE(hasIgnored ? ignoredSubchannel : 0, offset);
   message.copy(out, offset);
   return out;
 }
@@ -159,8 +188,8 @@ function decodeMessage(payload) {
 }
 
 module.exports = {
-  toUint16,
-  toUint32,
+  checkStreamId,
+  checkSubchannel,
   validateSctpStreamParameters,
   serializeSctpStreamParameters,
   parseSctpStreamParameters,

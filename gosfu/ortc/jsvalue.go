@@ -305,12 +305,20 @@ func toInt(f float64) int {
 	return int(f)
 }
 
+// intIn reports whether f is an integer in [lo, hi] (NaN and infinities are
+// not). mediasoup hands API numbers to its worker as fixed-width integers,
+// silently wrapping or truncating the others (a payload type of 300 becomes
+// 44, a clock rate of 48000.5 becomes 48000): gosfu refuses them instead.
+func intIn(f, lo, hi float64) bool {
+	return f >= lo && f <= hi && f == math.Trunc(f)
+}
+
 // ssrcValue checks an SSRC: an integer in [0, 2^32-1]. mediasoup wraps
 // others (JavaScript's ToUint32: 2^40 becomes 0, -1 becomes 4294967295,
 // 1.5 becomes 1), which only hides an application's bug: gosfu refuses
 // them.
 func ssrcValue(f float64) (uint32, bool) {
-	if f < 0 || f > math.MaxUint32 || f != math.Trunc(f) {
+	if !intIn(f, 0, math.MaxUint32) {
 		return 0, false
 	}
 	return uint32(f), true

@@ -5,7 +5,34 @@ package ortc
 // their order, the defaults and the error classes/messages follow mediasoup's
 // validateAndNormalize* functions.
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
+
+// Ranges of the numbers that reach the engine's fixed-width fields. Numbers
+// outside them (or not integers) are refused with a TypeError naming the
+// field, where mediasoup would wrap or truncate them.
+const (
+	maxPayloadType  = 127            // 7-bit RTP payload type
+	maxClockRate    = math.MaxUint32 // uint32 in mediasoup
+	maxChannels     = 255            // uint8 in mediasoup
+	maxExtensionId  = 255            // two-byte header extensions
+	maxSctpStreamId = 65534          // mediasoup's own limit
+	maxUint16       = 65535
+	maxSafeInteger  = 1<<53 - 1 // Number.MAX_SAFE_INTEGER
+)
+
+// numberIn reads the JS number v (typeof v === 'number' already checked) as
+// an int when it is an integer in [lo, hi]; otherwise it returns
+// TypeError(msg).
+func numberIn(v any, lo, hi float64, msg string) (int, error) {
+	f, _ := toNumber(v)
+	if !intIn(f, lo, hi) {
+		return 0, typeErr(msg)
+	}
+	return int(f), nil
+}
 
 // mimeTypeKind checks a mimeType against mediasoup's `^(audio|video)/(.+)`
 // (case-insensitive) rule and returns the lower-cased media kind.
@@ -111,8 +138,10 @@ func validateCodecCapability(raw any, inArray bool) (*RtpCodecCapability, error)
 
 	ppt, ok := prop(raw, "preferredPayloadType")
 	if typeOf(ppt, ok) == kindNumber {
-		f, _ := toNumber(ppt)
-		pt := toInt(f)
+		pt, err := numberIn(ppt, 0, maxPayloadType, "invalid codec.preferredPayloadType")
+		if err != nil {
+			return nil, err
+		}
 		codec.PreferredPayloadType = &pt
 	} else if truthy(ppt, ok) {
 		return nil, typeErr("invalid codec.preferredPayloadType")
@@ -122,11 +151,15 @@ func validateCodecCapability(raw any, inArray bool) (*RtpCodecCapability, error)
 	if typeOf(clockRate, ok) != kindNumber {
 		return nil, typeErr("missing codec.clockRate")
 	}
-	f, _ := toNumber(clockRate)
-	codec.ClockRate = toInt(f)
+	var err error
+	if codec.ClockRate, err = numberIn(clockRate, 0, maxClockRate, "invalid codec.clockRate"); err != nil {
+		return nil, err
+	}
 
 	if kind == "audio" {
-		codec.Channels = normalizedChannels(raw)
+		if codec.Channels, err = normalizedChannels(raw); err != nil {
+			return nil, err
+		}
 	}
 
 	params, err := validateCodecParametersMap(raw)
@@ -143,14 +176,14 @@ func validateCodecCapability(raw any, inArray bool) (*RtpCodecCapability, error)
 	return codec, nil
 }
 
-// normalizedChannels returns codec.channels if numeric, else the default 1.
-func normalizedChannels(raw any) int {
+// normalizedChannels returns codec.channels if numeric (an integer in
+// [0, 255]), else the default 1.
+func normalizedChannels(raw any) (int, error) {
 	ch, ok := prop(raw, "channels")
 	if typeOf(ch, ok) == kindNumber {
-		f, _ := toNumber(ch)
-		return toInt(f)
+		return numberIn(ch, 0, maxChannels, "invalid codec.channels")
 	}
-	return 1
+	return 1, nil
 }
 
 // validateCodecParametersMap implements the shared codec `parameters` rules.
@@ -234,11 +267,14 @@ func validateHeaderExtension(raw any, inArray bool) (*RtpHeaderExtension, error)
 	if typeOf(id, ok) != kindNumber {
 		return nil, typeErr("missing ext.preferredId")
 	}
-	idf, _ := toNumber(id)
+	preferredId, err := numberIn(id, 1, maxExtensionId, "invalid ext.preferredId")
+	if err != nil {
+		return nil, err
+	}
 	ext := &RtpHeaderExtension{
 		Kind:        ks,
 		Uri:         uri.(string),
-		PreferredId: toInt(idf),
+		PreferredId: preferredId,
 		Direction:   "sendrecv",
 	}
 	enc, ok := prop(raw, "preferredEncrypt")
@@ -362,15 +398,18 @@ func validateCodecParameters(raw any) (*RtpCodecParameters, error) {
 	if typeOf(clockRate, ok) != kindNumber {
 		return nil, typeErr("missing codec.clockRate")
 	}
-	ptf, _ := toNumber(pt)
-	crf, _ := toNumber(clockRate)
-	codec := &RtpCodecParameters{
-		MimeType:    mime,
-		PayloadType: toInt(ptf),
-		ClockRate:   toInt(crf),
+	codec := &RtpCodecParameters{MimeType: mime}
+	var err error
+	if codec.PayloadType, err = numberIn(pt, 0, maxPayloadType, "invalid codec.payloadType"); err != nil {
+		return nil, err
+	}
+	if codec.ClockRate, err = numberIn(clockRate, 0, maxClockRate, "invalid codec.clockRate"); err != nil {
+		return nil, err
 	}
 	if kind == "audio" {
-		codec.Channels = normalizedChannels(raw)
+		if codec.Channels, err = normalizedChannels(raw); err != nil {
+			return nil, err
+		}
 	}
 	params, err := validateCodecParametersMap(raw)
 	if err != nil {
@@ -402,10 +441,17 @@ func validateHeaderExtensionParameters(raw any) (*RtpHeaderExtensionParameters, 
 	if typeOf(id, ok) != kindNumber {
 		return nil, typeErr("missing ext.id")
 	}
-	idf, _ := toNumber(id)
+	if idf, _ := toNumber(id); idf == 0 {
+		// mediasoup's worker message for it.
+		return nil, typeErr("invalid id 0")
+	}
+	extId, err := numberIn(id, 1, maxExtensionId, "invalid ext.id")
+	if err != nil {
+		return nil, err
+	}
 	ext := &RtpHeaderExtensionParameters{
 		Uri:        uri.(string),
-		Id:         toInt(idf),
+		Id:         extId,
 		Parameters: map[string]any{},
 	}
 	enc, ok := prop(raw, "encrypt")
@@ -493,15 +539,20 @@ func validateEncoding(raw any) (*RtpEncodingParameters, error) {
 		enc.ScalabilityMode = s
 	}
 
-	// Not validated by mediasoup; kept when numeric.
+	// Not validated by mediasoup's Node layer; kept when numeric and in
+	// range (mediasoup would wrap or truncate them).
 	if cpt, ok := prop(raw, "codecPayloadType"); typeOf(cpt, ok) == kindNumber {
-		f, _ := toNumber(cpt)
-		v := toInt(f)
+		v, err := numberIn(cpt, 0, maxPayloadType, "invalid encoding.codecPayloadType")
+		if err != nil {
+			return nil, err
+		}
 		enc.CodecPayloadType = &v
 	}
 	if mb, ok := prop(raw, "maxBitrate"); typeOf(mb, ok) == kindNumber {
-		f, _ := toNumber(mb)
-		v := toInt(f)
+		v, err := numberIn(mb, 0, maxSafeInteger, "invalid encoding.maxBitrate")
+		if err != nil {
+			return nil, err
+		}
 		enc.MaxBitrate = &v
 	}
 	return enc, nil
@@ -520,7 +571,15 @@ func ValidateSctpStreamParameters(raw any) (*SctpStreamParameters, error) {
 		return nil, typeErr("missing params.streamId")
 	}
 	sf, _ := toNumber(streamId)
-	out := &SctpStreamParameters{StreamId: toInt(sf), Ordered: true}
+	if intIn(sf, maxSctpStreamId+1, math.MaxFloat64) {
+		// mediasoup's worker message for 65535 (and the engine's for all).
+		return nil, typeErr("streamId must not be greater than 65534")
+	}
+	sid, err := numberIn(streamId, 0, maxSctpStreamId, "invalid params.streamId")
+	if err != nil {
+		return nil, err
+	}
+	out := &SctpStreamParameters{StreamId: sid, Ordered: true}
 
 	orderedRaw, ok := prop(raw, "ordered")
 	ordered, orderedGiven := orderedRaw.(bool)
@@ -531,16 +590,20 @@ func ValidateSctpStreamParameters(raw any) (*SctpStreamParameters, error) {
 
 	mplt, mpltOk := prop(raw, "maxPacketLifeTime")
 	if typeOf(mplt, mpltOk) == kindNumber {
-		f, _ := toNumber(mplt)
-		v := toInt(f)
+		v, err := numberIn(mplt, 0, maxUint16, "invalid params.maxPacketLifeTime")
+		if err != nil {
+			return nil, err
+		}
 		out.MaxPacketLifeTime = &v
 	} else if truthy(mplt, mpltOk) {
 		return nil, typeErr("invalid params.maxPacketLifeTime")
 	}
 	mr, mrOk := prop(raw, "maxRetransmits")
 	if typeOf(mr, mrOk) == kindNumber {
-		f, _ := toNumber(mr)
-		v := toInt(f)
+		v, err := numberIn(mr, 0, maxUint16, "invalid params.maxRetransmits")
+		if err != nil {
+			return nil, err
+		}
 		out.MaxRetransmits = &v
 	} else if truthy(mr, mrOk) {
 		return nil, typeErr("invalid params.maxRetransmits")
