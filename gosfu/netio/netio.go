@@ -1,5 +1,7 @@
-// Package netio opens the sockets transports listen on: UDP (and later TCP)
-// sockets bound within a port range, as mediasoup's listenInfo describes.
+// Package netio opens the sockets transports listen on: UDP sockets and TCP
+// listeners bound within a port range, as mediasoup's listenInfo describes,
+// and carries RFC 4571 framed packets over TCP connections (FramedConn,
+// whose writes never block the packet path).
 package netio
 
 import (

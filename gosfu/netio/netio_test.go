@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 )
 
 func TestListenUDPRange(t *testing.T) {
@@ -59,9 +60,11 @@ func TestFramedConn(t *testing.T) {
 			return
 		}
 		f := NewFramedConn(c)
+		defer f.Close()
+		_ = f.SetReadDeadline(time.Now().Add(10 * time.Second))
 		var got [][]byte
 		buf := make([]byte, MaxFrameSize)
-		for {
+		for len(got) < 4 {
 			b, err := f.ReadFrame(buf)
 			if err != nil {
 				break
@@ -81,8 +84,9 @@ func TestFramedConn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.Close()
+	// Close drops what is still queued: read everything first.
 	got := <-done
+	f.Close()
 	if len(got) != len(want) {
 		t.Fatalf("got %d frames want %d", len(got), len(want))
 	}
