@@ -76,6 +76,24 @@ var tagNames = map[string]Tag{
 	"sctp": TagSctp, "message": TagMessage,
 }
 
+// tagOrder lists the tags in bit order, for String.
+var tagOrder = [...]string{"info", "ice", "dtls", "rtp", "srtp", "rtcp", "rtx", "bwe", "score", "simulcast", "svc", "sctp", "message"}
+
+// String returns the mediasoup names of the tags in t, joined by "|" (""
+// for none).
+func (t Tag) String() string {
+	var b strings.Builder
+	for i, name := range tagOrder {
+		if t&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte('|')
+			}
+			b.WriteString(name)
+		}
+	}
+	return b.String()
+}
+
 // ParseTags converts mediasoup logTags names into a mask, ignoring unknown names.
 func ParseTags(names []string) Tag {
 	var t Tag
@@ -85,15 +103,18 @@ func ParseTags(names []string) Tag {
 	return t
 }
 
-// Sink receives log lines that passed the filters. It must be safe for
-// concurrent use.
-type Sink func(level Level, name string, msg string)
+// Sink receives log lines that passed the filters, with the tag they were
+// logged under (0: untagged). It must be safe for concurrent use and must
+// not block: lines are written from packet paths, some under their locks
+// (the worker's sink queues an event).
+type Sink func(level Level, tag Tag, name, msg string)
 
 // Logger is a concurrency-safe, level and tag filtered logger. Its settings
 // may be changed at any time (worker.updateSettings()).
 type Logger struct {
-	level atomic.Int32
-	tags  atomic.Uint32
+	// state packs the level (high 32 bits) and the tag mask (low 32 bits)
+	// so that a filter check is one atomic load.
+	state atomic.Uint64
 	sink  Sink
 }
 
@@ -106,53 +127,80 @@ func New(level Level, tags Tag, sink Sink) *Logger {
 
 // Set changes level and tags.
 func (l *Logger) Set(level Level, tags Tag) {
-	l.level.Store(int32(level))
-	l.tags.Store(uint32(tags))
+	l.state.Store(uint64(uint32(level))<<32 | uint64(tags))
 }
 
 // Level returns the current level.
-func (l *Logger) Level() Level { return Level(l.level.Load()) }
+func (l *Logger) Level() Level { return Level(l.state.Load() >> 32) }
 
-// Enabled tells whether a message of this level (and tag, for debug) would be written.
+// Tags returns the enabled tags.
+func (l *Logger) Tags() Tag { return Tag(l.state.Load()) }
+
+// Enabled tells whether a line of this level and tag would be written. As
+// in mediasoup (MS_DEBUG_TAG, MS_WARN_TAG), a tagged debug or warn line
+// needs its tag enabled too; a mask of several tags needs any of them
+// (MS_DEBUG_2TAGS). Tag 0 means untagged; errors are never tagged.
 func (l *Logger) Enabled(level Level, tag Tag) bool {
-	if l == nil || Level(l.level.Load()) < level || level == LevelNone {
+	if l == nil || level == LevelNone {
 		return false
 	}
-	if level == LevelDebug && tag != 0 && Tag(l.tags.Load())&tag == 0 {
-		return false
-	}
-	return true
+	s := l.state.Load()
+	return Level(s>>32) >= level && (tag == 0 || level == LevelError || Tag(s)&tag != 0)
 }
 
 // Named returns a view of the logger that prefixes messages with a component name.
 func (l *Logger) Named(name string) *Named { return &Named{l: l, name: name} }
 
 // Named is a component logger.
+//
+// Its methods check the filters before formatting, but Go builds the
+// variadic arguments (boxing non-constant values, which allocates) before
+// the call: on a per-packet path guard the call with On so that a disabled
+// line costs one atomic load and no allocation:
+//
+//	if log.On(logger.LevelWarn, logger.TagRtp) && limiter.Allow(now) { log.Warnf(...) }
 type Named struct {
 	l    *Logger
 	name string
 }
 
+// On reports whether a line of this level and tag would be written.
+func (n *Named) On(level Level, tag Tag) bool { return n != nil && n.l.Enabled(level, tag) }
+
+// Enabled is On (kept for existing callers).
+func (n *Named) Enabled(level Level, tag Tag) bool { return n.On(level, tag) }
+
 func (n *Named) log(level Level, tag Tag, format string, args ...any) {
-	if n == nil || !n.l.Enabled(level, tag) {
+	if !n.On(level, tag) {
 		return
 	}
-	n.l.sink(level, n.name, fmt.Sprintf(format, args...))
+	n.l.sink(level, tag, n.name, fmt.Sprintf(format, args...))
 }
 
-// Debug logs a debug line (no tag filter).
+// Debugf logs a debug line under tag (0: shown whenever the level is debug).
+func (n *Named) Debugf(tag Tag, format string, args ...any) {
+	if n.On(LevelDebug, tag) {
+		n.l.sink(LevelDebug, tag, n.name, fmt.Sprintf(format, args...))
+	}
+}
+
+// Warnf logs a warning under tag (0: shown whenever the level is warn or debug).
+func (n *Named) Warnf(tag Tag, format string, args ...any) {
+	if n.On(LevelWarn, tag) {
+		n.l.sink(LevelWarn, tag, n.name, fmt.Sprintf(format, args...))
+	}
+}
+
+// Debug logs an untagged debug line.
 func (n *Named) Debug(format string, args ...any) { n.log(LevelDebug, 0, format, args...) }
 
-// DebugTag logs a debug line shown only when tag is enabled.
+// DebugTag logs a debug line shown only when tag is enabled (= Debugf).
 func (n *Named) DebugTag(tag Tag, format string, args ...any) {
 	n.log(LevelDebug, tag, format, args...)
 }
 
-// Warn logs a warning.
+// Warn logs an untagged warning.
 func (n *Named) Warn(format string, args ...any) { n.log(LevelWarn, 0, format, args...) }
 
 // Error logs an error.
 func (n *Named) Error(format string, args ...any) { n.log(LevelError, 0, format, args...) }
-
-// Enabled reports whether a line of this level and tag would be written.
-func (n *Named) Enabled(level Level, tag Tag) bool { return n != nil && n.l.Enabled(level, tag) }
