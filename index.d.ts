@@ -329,6 +329,12 @@ export declare namespace types {
     ru_nsignals: number;
     ru_nvcsw: number;
     ru_nivcsw: number;
+    /** gosfu: live goroutines of the Go runtime (shared by all workers). */
+    goroutines: number;
+    /** gosfu: bytes in in-use Go heap spans (Go's MemStats.HeapInuse). */
+    goHeapInuse: number;
+    /** gosfu: bytes the Go runtime has mapped (Go's MemStats.Sys). */
+    goSys: number;
   };
 
   export type WorkerDump = {
@@ -338,6 +344,32 @@ export declare namespace types {
     channelMessageHandlers: {
       channelRequestHandlers: string[];
       channelNotificationHandlers: string[];
+    };
+    /** gosfu extension: the engine→JS event queue (docs/engine-protocol.md, "Event queue"). */
+    eventQueue: WorkerEventQueueDump;
+  };
+
+  /**
+   * gosfu extension: the bound of the queue of events from the engine to
+   * JavaScript, and the events it dropped while full. Only high-rate kinds
+   * are ever dropped; lifecycle events are always delivered.
+   */
+  export type WorkerEventQueueDump = {
+    /** Queued events beyond which droppable events are dropped. */
+    maxEvents: number;
+    /** Queued bytes (payloads and overhead) beyond which droppable events are dropped. */
+    maxBytes: number;
+    /** Dropped events per kind (event name). */
+    dropped: {
+      rtp: number;
+      rtcp: number;
+      message: number;
+      trace: number;
+      log: number;
+      score: number;
+      volumes: number;
+      videoorientationchange: number;
+      sctpsendbufferfull: number;
     };
   };
 
@@ -603,6 +635,38 @@ export declare namespace types {
     ridTable: { key: number; value: string }[];
   };
 
+  /**
+   * gosfu extension: packets a transport received and dropped, per cause
+   * (see docs/engine-protocol.md, "Dropped packets").
+   */
+  export type TransportPacketsDropped = {
+    /** From a tuple ICE did not validate, or other than the remote one. */
+    unknownTuple: number;
+    /** SRTP/SRTCP before the keys, or failing authentication or replay check. */
+    srtp: number;
+    /** DTLS records with no DTLS session yet, or while its queue is full. */
+    dtlsQueue: number;
+    /** DTLS datagrams with a forged ChangeCipherSpec or an unencrypted (epoch 0) record other than handshake or alert. */
+    dtlsInvalid: number;
+    /** Malformed, unauthenticated or non-binding-request STUN. */
+    stunInvalid: number;
+    /** RTP that mediasoup's parser rejects (header, CSRCs, extensions, padding). */
+    rtpInvalid: number;
+    /** RTCP that does not parse. */
+    rtcpInvalid: number;
+    /** RTP for which no producer or stream exists. */
+    unknownSsrc: number;
+    /** RTP without payload (padding only): not forwarded; rises with bandwidth probes. */
+    emptyPayload: number;
+    /** DTLS/SCTP datagrams over 8192 bytes; producer.send()/sendRtcp() over mediasoup's limits. */
+    oversized: number;
+    /** Datagrams no RFC 7983 demultiplexing rule matches. */
+    unknownType: number;
+    /** WebRtcTransport: outgoing packets dropped on a full ICE-TCP send queue. */
+    tcpSendQueueFull?: number;
+    [counter: string]: number;
+  };
+
   export type BaseTransportDump = {
     id: string;
     producerIds: string[];
@@ -620,6 +684,8 @@ export declare namespace types {
     sctpNegotiatedCapabilities?: SctpNegotiatedCapabilities;
     sctpListener?: SctpListenerDump;
     traceEventTypes?: string[];
+    /** gosfu extension. */
+    packetsDropped: TransportPacketsDropped;
     [key: string]: unknown;
   };
 

@@ -37,9 +37,12 @@ var (
 	nextID    uint64
 )
 
+// cEmitter hands events to the C callback, whose queue is bounded (see
+// engine.BoundedEmitter): it drops droppable events when full.
 type cEmitter struct {
-	cb  C.gosfu_event_cb
-	ctx unsafe.Pointer
+	cb                  C.gosfu_event_cb
+	ctx                 unsafe.Pointer
+	maxEvents, maxBytes uint64
 }
 
 func cbytes(s string) (*C.char, C.size_t) {
@@ -49,18 +52,36 @@ func cbytes(s string) (*C.char, C.size_t) {
 	return (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
 }
 
-func (e *cEmitter) Emit(target, event string, data []byte, binary bool) {
+func (e *cEmitter) emit(target, event string, data []byte, flags C.int) bool {
 	t, tl := cbytes(target)
 	ev, el := cbytes(event)
 	var d *C.uint8_t
 	if len(data) > 0 {
 		d = (*C.uint8_t)(unsafe.Pointer(&data[0]))
 	}
-	b := C.int(0)
+	return C.gosfu_invoke_event_cb(e.cb, e.ctx, t, tl, ev, el, d, C.size_t(len(data)), flags) != C.GOSFU_EVENT_DROPPED
+}
+
+func eventFlags(binary bool) C.int {
 	if binary {
-		b = 1
+		return C.GOSFU_EVENT_BINARY
 	}
-	C.gosfu_invoke_event_cb(e.cb, e.ctx, t, tl, ev, el, d, C.size_t(len(data)), b)
+	return 0
+}
+
+// Emit queues an event that must not be dropped.
+func (e *cEmitter) Emit(target, event string, data []byte, binary bool) {
+	e.emit(target, event, data, eventFlags(binary))
+}
+
+// TryEmit queues a droppable event unless the queue is full.
+func (e *cEmitter) TryEmit(target, event string, data []byte, binary bool) bool {
+	return e.emit(target, event, data, eventFlags(binary)|C.GOSFU_EVENT_DROPPABLE)
+}
+
+// EventQueueLimits returns the bound the caller gave gosfu_engine_create.
+func (e *cEmitter) EventQueueLimits() (maxEvents, maxBytes uint64) {
+	return e.maxEvents, e.maxBytes
 }
 
 func goBytes(p *C.uint8_t, n C.size_t) []byte {
@@ -103,14 +124,14 @@ func lookup(h C.uint64_t) *engine.Worker {
 }
 
 //export gosfu_engine_create
-func gosfu_engine_create(settings *C.uint8_t, settingsLen C.size_t, cb C.gosfu_event_cb, ctx unsafe.Pointer, errOut **C.uint8_t, errLen *C.size_t) (handle C.uint64_t) {
+func gosfu_engine_create(settings *C.uint8_t, settingsLen C.size_t, cb C.gosfu_event_cb, ctx unsafe.Pointer, maxEvents, maxBytes C.uint64_t, errOut **C.uint8_t, errLen *C.size_t) (handle C.uint64_t) {
 	defer func() {
 		if r := recover(); r != nil {
 			handle = 0
 			cResult(errorJSON(engine.Errorf("engine creation panicked: %v\n%s", r, debug.Stack())), errOut, errLen)
 		}
 	}()
-	w, err := engine.NewWorker(goBytes(settings, settingsLen), &cEmitter{cb: cb, ctx: ctx})
+	w, err := engine.NewWorker(goBytes(settings, settingsLen), &cEmitter{cb: cb, ctx: ctx, maxEvents: uint64(maxEvents), maxBytes: uint64(maxBytes)})
 	if err != nil {
 		cResult(errorJSON(err), errOut, errLen)
 		return 0

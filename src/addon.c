@@ -5,6 +5,14 @@
  * thread-safe function only wakes the JS thread, which drains the whole
  * queue in one go. That batching is what keeps event floods cheap.
  *
+ * The queue is bounded (EVENT_QUEUE_MAX_EVENTS / _MAX_BYTES, overridable
+ * with the GOSFU_EVENT_QUEUE_MAX_EVENTS / _MAX_BYTES environment variables
+ * read at createEngine): an event Go flags droppable (rtp, trace, logs...)
+ * is refused once the queue is full, and Go counts it. Other events
+ * (lifecycle, responses) are always queued: they count towards the bound
+ * but never wait for room, so a blocked JS thread can neither lose them nor
+ * stall the engine goroutine emitting them.
+ *
  * JS API (internal, used by lib/Channel.js):
  *   createEngine(settingsJson, onEvent(target, event, payload)) -> external
  *   closeEngine(external)
@@ -15,7 +23,9 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,12 +42,27 @@ typedef struct event {
   int binary;
 } event;
 
+/* Default bound of the event queue. 64k events is 16 drain budgets: far
+ * beyond what a JS thread that keeps up ever holds (a few hundred ms of
+ * its work), yet a flood of small events (~100 bytes of payload, 64 of
+ * header) stays under ~15 MiB. 64 MiB caps floods of big payloads
+ * (full-size rtp, DataConsumer messages up to 256 KiB) before the event
+ * count does. */
+#define EVENT_QUEUE_MAX_EVENTS 65536
+#define EVENT_QUEUE_MAX_BYTES (64u << 20)
+
 typedef struct engine_ctx {
   pthread_mutex_t mu;
   event *head;
   event *tail;
   int scheduled; /* a wake-up is pending on the tsfn */
   int closed;    /* fence: no event is queued once set */
+  /* What the queue holds. Written under mu, also read without it (atomic
+   * loads) so that a flood is dropped before copying anything. */
+  size_t q_events;
+  size_t q_bytes;
+  size_t max_events;
+  size_t max_bytes;
   uint64_t handle;
   napi_threadsafe_function tsfn;
   napi_env env;
@@ -79,6 +104,29 @@ static void free_queue(event *e) {
   }
 }
 
+/* The memory an event holds in the queue (its copies and header). */
+static size_t event_cost(size_t target_len, size_t name_len, size_t data_len) {
+  return sizeof(event) + target_len + name_len + data_len + 3;
+}
+
+/* Whether a droppable event of cost bytes finds no room. An empty queue
+ * takes any event: one bigger than max_bytes (a DirectTransport may allow
+ * huge messages) is not dropped for its size alone. */
+static int queue_full(engine_ctx *ctx, size_t cost) {
+  size_t events = __atomic_load_n(&ctx->q_events, __ATOMIC_RELAXED);
+  return events >= ctx->max_events ||
+         (events > 0 && __atomic_load_n(&ctx->q_bytes, __ATOMIC_RELAXED) + cost > ctx->max_bytes);
+}
+
+/* Called with mu held: an event of cost bytes enters (sign 1) or leaves
+ * (sign -1) the queue. */
+static void queue_account(engine_ctx *ctx, int sign, size_t cost) {
+  size_t events = sign > 0 ? ctx->q_events + 1 : ctx->q_events - 1;
+  size_t bytes = sign > 0 ? ctx->q_bytes + cost : ctx->q_bytes - cost;
+  __atomic_store_n(&ctx->q_events, events, __ATOMIC_RELAXED);
+  __atomic_store_n(&ctx->q_bytes, bytes, __ATOMIC_RELAXED);
+}
+
 static char *dup_bytes(const void *p, size_t n) {
   char *out = malloc(n + 1);
   if (!out)
@@ -89,32 +137,45 @@ static char *dup_bytes(const void *p, size_t n) {
   return out;
 }
 
-/* Called by Go, from any thread. */
-static void on_go_event(void *vctx, const char *target, size_t target_len,
-                        const char *name, size_t name_len, const uint8_t *data,
-                        size_t data_len, int binary) {
+/* Called by Go, from any thread. Returns GOSFU_EVENT_DROPPED when it
+ * refuses a droppable event for want of room (or memory). */
+static int on_go_event(void *vctx, const char *target, size_t target_len,
+                       const char *name, size_t name_len, const uint8_t *data,
+                       size_t data_len, int flags) {
   engine_ctx *ctx = vctx;
+  int droppable = flags & GOSFU_EVENT_DROPPABLE;
+  size_t cost = event_cost(target_len, name_len, data_len);
+  /* Unlocked first look: a flood into a full queue costs no copy, no lock. */
+  if (droppable && queue_full(ctx, cost))
+    return GOSFU_EVENT_DROPPED;
   event *e = calloc(1, sizeof(event));
   if (!e)
-    return;
+    return GOSFU_EVENT_DROPPED;
   e->target = dup_bytes(target, target_len);
   e->target_len = target_len;
   e->name = dup_bytes(name, name_len);
   e->name_len = name_len;
   e->data = (uint8_t *)dup_bytes(data, data_len);
   e->data_len = data_len;
-  e->binary = binary;
+  e->binary = flags & GOSFU_EVENT_BINARY;
   if (!e->target || !e->name || !e->data) {
     free_event(e);
-    return;
+    return GOSFU_EVENT_DROPPED;
   }
   int wake = 0;
   pthread_mutex_lock(&ctx->mu);
   if (ctx->closed) {
     pthread_mutex_unlock(&ctx->mu);
     free_event(e);
-    return;
+    return GOSFU_OK;
   }
+  /* Again under the lock: other goroutines may have filled it since. */
+  if (droppable && queue_full(ctx, cost)) {
+    pthread_mutex_unlock(&ctx->mu);
+    free_event(e);
+    return GOSFU_EVENT_DROPPED;
+  }
+  queue_account(ctx, 1, cost);
   if (ctx->tail)
     ctx->tail->next = e;
   else
@@ -129,6 +190,7 @@ static void on_go_event(void *vctx, const char *target, size_t target_len,
   if (wake)
     napi_call_threadsafe_function(ctx->tsfn, NULL, napi_tsfn_nonblocking);
   pthread_mutex_unlock(&ctx->mu);
+  return GOSFU_OK;
 }
 
 static napi_value make_payload(napi_env env, event *e) {
@@ -164,6 +226,7 @@ static void drain(napi_env env, napi_value js_cb, engine_ctx *ctx) {
       ctx->head = e->next;
       if (!ctx->head)
         ctx->tail = NULL;
+      queue_account(ctx, -1, event_cost(e->target_len, e->name_len, e->data_len));
     } else if (e) {
       /* Out of budget: wake up again later (the flag stays set). */
       if (!ctx->closed)
@@ -255,6 +318,8 @@ static void close_ctx(engine_ctx *ctx) {
   ctx->closed = 1;
   event *pending = ctx->head;
   ctx->head = ctx->tail = NULL;
+  __atomic_store_n(&ctx->q_events, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&ctx->q_bytes, 0, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&ctx->mu);
   free_queue(pending);
   /* Stop Go first: when it returns no goroutine is inside on_go_event, and
@@ -331,6 +396,19 @@ static int get_bytes(napi_env env, napi_value v, uint8_t **out, size_t *len) {
   return 0;
 }
 
+/* A positive integer from the environment, or def. */
+static size_t env_size(const char *name, size_t def) {
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return def;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (errno || *end || n == 0 || n > SIZE_MAX / 2 || v[0] == '-')
+    return def;
+  return (size_t)n;
+}
+
 static napi_value create_engine(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -349,6 +427,8 @@ static napi_value create_engine(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&ctx->mu, NULL);
   ctx->refs = 1; /* the tsfn's; the external adds one */
   ctx->env = env;
+  ctx->max_events = env_size("GOSFU_EVENT_QUEUE_MAX_EVENTS", EVENT_QUEUE_MAX_EVENTS);
+  ctx->max_bytes = env_size("GOSFU_EVENT_QUEUE_MAX_BYTES", EVENT_QUEUE_MAX_BYTES);
   napi_value name;
   napi_create_string_utf8(env, "gosfu-events", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, ctx,
@@ -365,7 +445,8 @@ static napi_value create_engine(napi_env env, napi_callback_info info) {
   size_t err_len = 0;
   /* The callback may fire during creation (logs): ctx is ready by now. */
   ctx->handle = gosfu_engine_create(settings, settings_len, on_go_event, ctx,
-                                    &err, &err_len);
+                                    ctx->max_events, ctx->max_bytes, &err,
+                                    &err_len);
   free(settings);
   if (ctx->handle == 0) {
     napi_delete_reference(env, ctx->cb_ref);

@@ -16,6 +16,7 @@ const RU_FIELDS = [
   'ru_minflt', 'ru_majflt', 'ru_nswap', 'ru_inblock', 'ru_oublock',
   'ru_msgsnd', 'ru_msgrcv', 'ru_nsignals', 'ru_nvcsw', 'ru_nivcsw',
 ];
+const GO_FIELDS = ['goroutines', 'goHeapInuse', 'goSys'];
 
 function emptyDump(pid) {
   return {
@@ -25,6 +26,14 @@ function emptyDump(pid) {
     channelMessageHandlers: {
       channelRequestHandlers: [],
       channelNotificationHandlers: [],
+    },
+    // gosfu extension: the engine→JS event queue's default bound, no drops.
+    eventQueue: {
+      maxEvents: 65536,
+      maxBytes: 64 * 1024 * 1024,
+      dropped: {
+        rtp: 0, rtcp: 0, message: 0, trace: 0, log: 0, score: 0, volumes: 0, videoorientationchange: 0, sctpsendbufferfull: 0,
+      },
     },
   };
 }
@@ -175,16 +184,19 @@ describe('Worker', () => {
   });
 
   describe('worker.getResourceUsage()', () => {
-    it('returns the 16 mediasoup ru_* fields as numbers', async () => {
+    it('returns the 16 mediasoup ru_* fields and the Go runtime\'s as numbers', async () => {
       worker = await gosfu.createWorker();
       const usage = await worker.getResourceUsage();
-      assert.deepEqual(Object.keys(usage).sort(), [...RU_FIELDS].sort());
-      for (const field of RU_FIELDS) {
+      assert.deepEqual(Object.keys(usage).sort(), [...RU_FIELDS, ...GO_FIELDS].sort());
+      for (const field of [...RU_FIELDS, ...GO_FIELDS]) {
         assert.equal(typeof usage[field], 'number', field);
         assert.ok(Number.isFinite(usage[field]) && usage[field] >= 0, `${field}: ${usage[field]}`);
       }
       assert.ok(usage.ru_utime > 0, `ru_utime: ${usage.ru_utime}`);
       assert.ok(usage.ru_maxrss > 0, `ru_maxrss: ${usage.ru_maxrss}`);
+      // gosfu's extensions: the engine's goroutines (read loops, timers) and heap.
+      assert.ok(usage.goroutines > 0, `goroutines: ${usage.goroutines}`);
+      assert.ok(usage.goHeapInuse > 0 && usage.goHeapInuse <= usage.goSys, JSON.stringify(usage));
       // The process' own usage (in ms, as mediasoup reports it).
       const own = process.resourceUsage();
       assert.ok(Math.abs(usage.ru_utime - own.userCPUTime / 1000) < 1000, `${usage.ru_utime} vs ${own.userCPUTime / 1000}`);
@@ -240,7 +252,8 @@ describe('Worker', () => {
       assert.deepEqual(order, [['observer close', true, false]]);
       worker.close();
       await done;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Negative check: no second 'subprocessclose' comes later.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       worker.close();
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(order, [['observer close', true, false], ['subprocessclose', true, true]]);

@@ -265,7 +265,7 @@ func (e *fwdEnv) nextPacket(key bool) []byte {
 // them are key frame packets. Frames are 8 packets long.
 func (e *fwdEnv) inject(count, keys int) {
 	for i := 0; i < count; i++ {
-		e.prodT.ReceiveRtp(e.nextPacket(i < keys), &e.hdr, nowMs())
+		e.prodT.ReceiveRtp(e.nextPacket(i < keys), &e.hdr, e.prodT.w.nowMs())
 	}
 }
 
@@ -497,7 +497,7 @@ func BenchmarkForwardIngress(b *testing.B) {
 					b.StartTimer()
 					mm := measure(func() {
 						for i := 0; i < k; i++ {
-							link.receiveRtp(pkts[i], from, &hdr, nowMs())
+							link.receiveRtp(pkts[i], from, &hdr, link.t.w.nowMs())
 						}
 					})
 					m.add(mm)
@@ -509,7 +509,7 @@ func BenchmarkForwardIngress(b *testing.B) {
 				b.StopTimer()
 				fwd := env.forwarded() - f0
 				if want := uint64(b.N) * uint64(n); fwd != want {
-					b.Fatalf("forwarded %d packets, want %d (srtp drops: %d)", fwd, want, link.droppedSrtp.Load())
+					b.Fatalf("forwarded %d packets, want %d (srtp drops: %d)", fwd, want, link.t.drops.srtp.Load())
 				}
 				report(b, fwd, m, base)
 			})

@@ -334,7 +334,7 @@ func (t *Transport) consume(data []byte) (any, error) {
 		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
 	}
 	if c.active() {
-		c.requestProducerKeyFrame(c.targetIdx, nowMs())
+		c.requestProducerKeyFrame(c.targetIdx, t.w.nowMs())
 	}
 	out := map[string]any{
 		"kind":           c.kind,
@@ -419,8 +419,9 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	if !c.active() {
 		return
 	}
-	if p.hdr.PayloadType > 127 || !c.ptAllowed[p.hdr.PayloadType] {
-		// A codec the remote does not take: leave no hole in the sequence.
+	if p.hdr.PayloadType > 127 || !c.ptAllowed[p.hdr.PayloadType] || p.empty {
+		// A codec the remote does not take, or padding only (not
+		// forwarded, as in mediasoup): leave no hole in the sequence.
 		c.mu.Lock()
 		if p.encodingIdx == c.encodingIdx && !c.syncRequired {
 			c.seq.Drop(p.hdr.SequenceNumber)
@@ -522,7 +523,7 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 		_ = hdr.SetExtension(c.midExtID, c.midBytes)
 	}
 	if c.absSendTimeExtID != 0 {
-		v := absSendTime(time.Now())
+		v := absSendTime(c.t.w.clock.Now())
 		c.absSendTime = [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}
 		_ = hdr.SetExtension(c.absSendTimeExtID, c.absSendTime[:])
 	}
@@ -569,6 +570,7 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	c.mu.Unlock()
 	if layersChanged {
+		c.logLayers(spatial, temporal)
 		c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": spatial, "temporalLayer": temporal})
 	}
 	if tt := c.traceTypes.Load(); tt != 0 {
@@ -593,6 +595,7 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 		}
 		send = s.send
 	}
+	resent := 0
 	c.mu.Lock()
 	send.ReceiveNack(nack, now, func(pkt []byte, isRtx bool) {
 		kind := trafficRtp
@@ -600,8 +603,10 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 			kind = trafficRtx
 		}
 		c.t.sendRtp(c, pkt, kind, now)
+		resent++
 	})
 	c.mu.Unlock()
+	c.logRetransmitted(nack, resent, now)
 	if c.traceTypes.Load()&(1<<2) != 0 {
 		c.emitTrace("nack", map[string]any{"ssrc": nack.MediaSSRC})
 	}
@@ -667,7 +672,7 @@ func (c *Consumer) sendSenderReport(now int64) {
 	}
 	var sr rtcp.SenderReport
 	c.mu.Lock()
-	ok := c.send.SenderReport(now, time.Now(), &sr)
+	ok := c.send.SenderReport(now, c.t.w.clock.Wall(), &sr)
 	c.mu.Unlock()
 	if !ok {
 		return
@@ -711,6 +716,7 @@ func (c *Consumer) maybeEmitScore() {
 	c.lastScore = sc
 	c.mu.Unlock()
 	if changed {
+		c.log.Debugf(logger.TagScore, "Consumer score changed [consumerId:%s, score:%d]", c.id, sc)
 		c.w.EmitJSON(c.id, "score", c.scoreObject())
 	}
 }
@@ -719,7 +725,7 @@ func (c *Consumer) producerScoreChanged([]map[string]any) {
 	if c.closed.Load() || c.pipe != nil {
 		return
 	}
-	c.updateTarget(nowMs())
+	c.updateTarget(c.t.w.nowMs())
 	c.w.EmitJSON(c.id, "score", c.scoreObject())
 }
 
@@ -748,7 +754,7 @@ func (c *Consumer) producerResumed() {
 	if c.pipe != nil && c.active() {
 		// Every stream waits for a key frame (the producer asks for its
 		// first stream only).
-		c.requestProducerKeyFrame(0, nowMs())
+		c.requestProducerKeyFrame(0, c.t.w.nowMs())
 	}
 }
 
@@ -791,9 +797,9 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		return c.dump(), nil
 	case "consumer.getStats":
 		if c.pipe != nil {
-			return c.pipeStats(nowMs()), nil
+			return c.pipeStats(c.t.w.nowMs()), nil
 		}
-		out := []any{c.send.Stats(nowMs())}
+		out := []any{c.send.Stats(c.t.w.nowMs())}
 		c.producer.recvMu.Lock()
 		idx := c.encodingIdx
 		if idx < 0 {
@@ -801,7 +807,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		}
 		if idx < len(c.producer.streams) {
 			if s := c.producer.streams[idx]; s.recv != nil {
-				out = append(out, s.recv.Stats(nowMs()))
+				out = append(out, s.recv.Stats(c.t.w.nowMs()))
 			}
 		}
 		c.producer.recvMu.Unlock()
@@ -813,7 +819,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if c.paused.Swap(false) {
 			c.requireSync()
 			if c.active() {
-				c.requestProducerKeyFrame(c.targetIdx, nowMs())
+				c.requestProducerKeyFrame(c.targetIdx, c.t.w.nowMs())
 			}
 		}
 		return nil, nil
@@ -824,14 +830,14 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if err := c.setPreferredLayers(data); err != nil {
 			return nil, err
 		}
-		c.updateTarget(nowMs())
+		c.updateTarget(c.t.w.nowMs())
 		if c.vp9svc {
 			// Going up a spatial layer waits for a key frame: ask for one.
 			c.mu.Lock()
 			up := c.slCurrent >= 0 && int(c.preferredSpatial.Load()) > c.slCurrent
 			c.mu.Unlock()
 			if up && c.active() {
-				c.requestProducerKeyFrame(0, nowMs())
+				c.requestProducerKeyFrame(0, c.t.w.nowMs())
 			}
 		}
 		return c.preferredLayers(), nil
@@ -846,7 +852,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		return map[string]any{"priority": c.priority.Load()}, nil
 	case "consumer.requestKeyFrame":
 		if c.active() {
-			c.requestProducerKeyFrame(c.targetIdx, nowMs())
+			c.requestProducerKeyFrame(c.targetIdx, c.t.w.nowMs())
 		}
 		return nil, nil
 	case "consumer.enableTraceEvent":
@@ -888,14 +894,14 @@ func (c *Consumer) supportedPTs() []int {
 
 func (c *Consumer) emitTrace(typ string, info map[string]any) {
 	c.w.EmitJSON(c.id, "trace", map[string]any{
-		"type": typ, "timestamp": nowMs(), "direction": "out", "info": info,
+		"type": typ, "timestamp": c.t.w.nowMs(), "direction": "out", "info": info,
 	})
 }
 
 // absSendTime is the abs-send-time value: seconds in 6.18 fixed point,
 // 24 bits.
-func absSendTime(t time.Time) uint32 {
-	ns := uint64(t.UnixNano())
+func absSendTime(t time.Duration) uint32 {
+	ns := uint64(t)
 	return uint32((ns<<18)/1e9) & 0xFFFFFF
 }
 
@@ -1055,9 +1061,13 @@ func (c *Consumer) updateTarget(now int64) {
 	target := c.activeTarget()
 	c.mu.Lock()
 	changed := target != c.targetIdx
+	prevTarget, current := c.targetIdx, c.encodingIdx
 	c.targetIdx = target
 	needKeyFrame := changed && target != c.encodingIdx
 	c.mu.Unlock()
+	if changed {
+		c.log.Debugf(logger.TagSimulcast, "target encoding changed [consumerId:%s, from:%d, to:%d, current:%d]", c.id, prevTarget, target, current)
+	}
 	if needKeyFrame && c.active() {
 		c.producer.requestKeyFrame(target, now)
 	}
@@ -1073,7 +1083,7 @@ func (c *Consumer) activeTarget() int {
 	if c.typ != "simulcast" {
 		return want
 	}
-	active, bitrates := c.producer.streamStates(nowMs())
+	active, bitrates := c.producer.streamStates(c.t.w.nowMs())
 	limit := c.t.outgoingLimit()
 	fallback := -1
 	for i := want; i >= 0; i-- {

@@ -212,7 +212,7 @@ func (c *DataConsumer) handleRequest(method string, data []byte) (any, error) {
 	case "dataConsumer.getStats":
 		return []any{map[string]any{
 			"type":           "data-consumer",
-			"timestamp":      nowMs(),
+			"timestamp":      c.w.nowMs(),
 			"label":          c.label,
 			"protocol":       c.protocol,
 			"messagesSent":   c.messagesSent.Load(),
@@ -367,9 +367,7 @@ func (c *DataConsumer) sendMessage(msg []byte, ppid uint32, subchannels []uint16
 		}
 	}
 	if len(msg) > c.maxMessageSize {
-		if c.log.Enabled(logger.LevelDebug, logger.TagMessage) {
-			c.log.DebugTag(logger.TagMessage, "message exceeds maxMessageSize, dropped [dataConsumerId:%s, len:%d]", c.id, len(msg))
-		}
+		c.t.logMessageDrop(logger.LevelWarn, logger.TagMessage, "message over the DataConsumer's maxMessageSize dropped", int(c.streamID), len(msg), nil)
 		return
 	}
 	c.deliver(msg, ppid)

@@ -214,7 +214,7 @@ func (p *DataProducer) handleRequest(method string, data []byte) (any, error) {
 	case "dataProducer.getStats":
 		return []any{map[string]any{
 			"type":             "data-producer",
-			"timestamp":        nowMs(),
+			"timestamp":        p.w.nowMs(),
 			"label":            p.label,
 			"protocol":         p.protocol,
 			"messagesReceived": p.messagesReceived.Load(),

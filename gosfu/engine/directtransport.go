@@ -63,7 +63,13 @@ func (l *directLink) handleRequest(method string, data []byte) (any, bool, error
 	case "transport.connect":
 		return nil, true, nil
 	case "transport.sendRtcp":
-		l.t.ReceiveRtcp(data, nowMs())
+		if len(data) > maxDirectRtcpSize {
+			// Counted as received, then dropped, as mediasoup does.
+			l.t.recvStats.add(len(data), trafficOther, l.t.w.nowMs())
+			l.t.drops.oversized.Add(1)
+			return nil, true, nil
+		}
+		l.t.ReceiveRtcp(data, l.t.w.nowMs())
 		return nil, true, nil
 	case "transport.setMaxIncomingBitrate", "transport.setMaxOutgoingBitrate", "transport.setMinOutgoingBitrate":
 		return nil, true, UnsupportedErrorf("%s() not implemented in DirectTransport", method[len("transport."):])

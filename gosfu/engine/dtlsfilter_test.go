@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestDtlsChangeCipherSpecsValid(t *testing.T) {
+func TestDtlsDatagramValid(t *testing.T) {
 	ccs := func(epoch byte, body ...byte) []byte {
 		return append([]byte{20, 0xfe, 0xfd, 0, epoch, 0, 0, 0, 0, 0, 1, 0, byte(len(body))}, body...)
 	}
@@ -26,18 +26,25 @@ func TestDtlsChangeCipherSpecsValid(t *testing.T) {
 		{"forged record after a valid one", join(handshake, ccs(1, 0)), false},
 		{"truncated record (left to pion)", ccs(0, 1)[:12], true},
 		{"announced length beyond the datagram (left to pion)", []byte{20, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 9, 0}, true},
+		{"application data of epoch 0 (a fatal alert to the peer)", []byte{23, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 34, 0, 1, '0'}, false},
+		{"application data of epoch 0 after a handshake record", join(handshake, []byte{23, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}), false},
+		{"unknown content type 57 of epoch 0", []byte{57, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 88, 0, 1, '0'}, false},
+		{"heartbeat of epoch 0", []byte{24, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1}, false},
+		{"alert of epoch 0 (pion discards it after the handshake)", []byte{21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 0}, true},
+		{"unknown content type of epoch 1 (fails decryption)", []byte{57, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0}, true},
+		{"truncated application data of epoch 0 (left to pion)", []byte{23, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 5, 1}, true},
 	}
 	for _, c := range cases {
-		if got := dtlsChangeCipherSpecsValid(c.b); got != c.want {
+		if got := dtlsDatagramValid(c.b); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
 }
 
-func FuzzDtlsChangeCipherSpecsValid(f *testing.F) {
+func FuzzDtlsDatagramValid(f *testing.F) {
 	f.Add([]byte{20, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1})
 	f.Add(append([]byte{0x14, 0xfe, 0xfd, 0x00, 0x01, 0, 0, 0, 0, 0x10, 0x00, 0x00, 0x28}, make([]byte, 40)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = dtlsChangeCipherSpecsValid(b)
+		_ = dtlsDatagramValid(b)
 	})
 }

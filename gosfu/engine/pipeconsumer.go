@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math/rand/v2"
-	"time"
 
 	"github.com/pion/rtcp"
 
@@ -177,7 +176,7 @@ func (c *Consumer) sendPipeRtp(p *rtpPacket, now int64) {
 func (c *Consumer) sendPipeSenderReports(now int64) {
 	var pkts []rtcp.Packet
 	var sdes rtcp.SourceDescription
-	wall := time.Now()
+	wall := c.t.w.clock.Wall()
 	c.mu.Lock()
 	for _, s := range c.pipe {
 		sr := &rtcp.SenderReport{}

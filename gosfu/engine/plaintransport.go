@@ -95,9 +95,6 @@ type plainLink struct {
 	// sendHdr is the header EncryptRTP parses into (guarded by sendMu): a
 	// nil header makes pion allocate one, and its extensions, per packet.
 	sendHdr rtp.Header
-
-	droppedUnknownTuple atomic.Uint64
-	droppedSrtp         atomic.Uint64
 }
 
 func (r *Router) createPlainTransport(data []byte) (any, error) {
@@ -409,16 +406,16 @@ func (l *plainLink) readLoop(conn *net.UDPConn, rtpSocket bool) {
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
-		now := nowMs()
-		switch {
-		case isRtcp(b):
+		now := l.t.w.nowMs()
+		switch kind := classifyPlainPacket(b); {
+		case kind == packetRtcp:
 			l.receiveRtcp(b, from, rtpSocket, now)
-		case rtpSocket && isRtp(b):
+		case kind == packetRtp && rtpSocket:
 			l.receiveRtp(b, from, &hdr, now)
-		case rtpSocket && l.sctpConn != nil && isSctp(b):
+		case kind == packetSctp && rtpSocket && l.sctpConn != nil:
 			l.receiveSctp(b, from)
 		default:
-			l.t.listener.dropped.Add(1)
+			l.t.drops.unknownType.Add(1)
 		}
 	}
 }
@@ -426,7 +423,7 @@ func (l *plainLink) readLoop(conn *net.UDPConn, rtpSocket bool) {
 func (l *plainLink) receiveRtp(b []byte, from netip.AddrPort, hdr *rtp.Header, now int64) {
 	if l.enableSrtp {
 		if !l.srtpReady.Load() {
-			l.droppedSrtp.Add(1)
+			l.t.drops.srtp.Add(1)
 			return
 		}
 		if !l.checkTuple(from, false) {
@@ -434,7 +431,8 @@ func (l *plainLink) receiveRtp(b []byte, from netip.AddrPort, hdr *rtp.Header, n
 		}
 		out, err := l.srtpRecvRtp.DecryptRTP(b[:0], b, hdr) // hdr: no per-packet header allocation
 		if err != nil {
-			l.droppedSrtp.Add(1)
+			l.t.drops.srtp.Add(1)
+			l.t.logSrtpError(false, true, err, now)
 			return
 		}
 		b = out
@@ -451,7 +449,7 @@ func (l *plainLink) receiveRtcp(b []byte, from netip.AddrPort, rtpSocket bool, n
 	rtcpPath := !rtpSocket
 	if l.enableSrtp {
 		if !l.srtpReady.Load() {
-			l.droppedSrtp.Add(1)
+			l.t.drops.srtp.Add(1)
 			return
 		}
 		if !l.checkTuple(from, rtcpPath) {
@@ -465,7 +463,8 @@ func (l *plainLink) receiveRtcp(b []byte, from netip.AddrPort, rtpSocket bool, n
 		}
 		out, err := ctx.DecryptRTCP(b[:0], b, nil)
 		if err != nil {
-			l.droppedSrtp.Add(1)
+			l.t.drops.srtp.Add(1)
+			l.t.logSrtpError(true, true, err, now)
 			return
 		}
 		b = out
@@ -487,11 +486,13 @@ func (l *plainLink) checkTuple(from netip.AddrPort, rtcpPath bool) bool {
 		if l.comedia {
 			return true
 		}
-		l.droppedUnknownTuple.Add(1)
+		l.t.drops.unknownTuple.Add(1)
+		l.t.logUnknownRemote(from)
 		return false
 	}
 	if *p != from {
-		l.droppedUnknownTuple.Add(1)
+		l.t.drops.unknownTuple.Add(1)
+		l.t.logUnknownRemote(from)
 		return false
 	}
 	return true
@@ -506,19 +507,22 @@ func (l *plainLink) learnTuple(from netip.AddrPort, rtcpPath bool) bool {
 	}
 	if p := ptr.Load(); p != nil {
 		if *p != from {
-			l.droppedUnknownTuple.Add(1)
+			l.t.drops.unknownTuple.Add(1)
+			l.t.logUnknownRemote(from)
 			return false
 		}
 		return true
 	}
 	if !l.comedia {
-		l.droppedUnknownTuple.Add(1)
+		l.t.drops.unknownTuple.Add(1)
+		l.t.logUnknownRemote(from)
 		return false
 	}
 	f := from
 	if !ptr.CompareAndSwap(nil, &f) {
 		return *ptr.Load() == from
 	}
+	l.t.logTupleLearned(from, rtcpPath)
 	if rtcpPath {
 		rt, _ := l.rtcpTuple()
 		l.t.w.EmitJSON(l.t.id, "rtcptuple", map[string]any{"rtcpTuple": rt})
@@ -569,6 +573,7 @@ func (l *plainLink) send(conn *net.UDPConn, b []byte, dst netip.AddrPort, rtcpPa
 			out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, &l.sendHdr)
 		}
 		if err != nil {
+			l.t.logSrtpError(rtcpPacket, false, err, l.t.w.nowMs())
 			return false
 		}
 		if cap(out) > cap(l.sendBuf) {

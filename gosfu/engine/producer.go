@@ -32,6 +32,9 @@ type rtpPacket struct {
 	hdr      rtp.Header
 	payload  []byte // includes padding when hdr.Padding
 	keyFrame bool
+	// empty tells a packet without payload (padding only), which
+	// consumers do not forward.
+	empty bool
 	// encodingIdx is the producer stream (simulcast layer) it belongs to.
 	encodingIdx int
 }
@@ -451,7 +454,7 @@ func (p *Producer) ensureRecvStream(s *producerStream, pt uint8) (created bool) 
 		UseNack:        useNack,
 		UsePli:         usePli,
 		UseFir:         useFir,
-	}, nowMs())
+	}, p.t.w.nowMs())
 	return true
 }
 
@@ -466,13 +469,27 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 	s, isRtx := p.streamFor(hdr)
 	if s == nil {
 		p.recvMu.Unlock()
-		p.t.listener.dropped.Add(1)
+		p.t.drops.unknownSsrc.Add(1)
+		p.t.logUnknownSsrc(hdr.SSRC, hdr.PayloadType, now)
 		return
 	}
 	if isRtx {
 		apt := p.rtxApt[hdr.PayloadType&0x7f]
-		if apt < 0 || len(payload) < 2 || s.recv == nil || !s.hasSsrc {
+		if apt < 0 || s.recv == nil || !s.hasSsrc {
 			p.recvMu.Unlock()
+			p.t.drops.unknownSsrc.Add(1)
+			p.t.logDrop(logger.LevelDebug, logger.TagRtx|logger.TagRtp, &p.t.logRL.rtx, now, "ignoring RTX packet for a stream not yet receiving media")
+			return
+		}
+		// The OSN comes before the padding (valid: unmarshalRtp checked
+		// it); a padding-only RTX packet (a bandwidth probe) has none.
+		media := len(payload)
+		if hdr.Padding {
+			media -= int(payload[len(payload)-1])
+		}
+		if media < 2 {
+			p.recvMu.Unlock()
+			p.t.drops.emptyPayload.Add(1)
 			return
 		}
 		osn := uint16(payload[0])<<8 | uint16(payload[1])
@@ -481,8 +498,10 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 		if !s.recv.ReceiveRtxPacket(hdr, osn, info, now) {
 			p.recvMu.Unlock()
 			p.afterRecv(s, now)
+			p.t.logDrop(logger.LevelDebug, logger.TagRtx, &p.t.logRL.rtx, now, "RTX packet discarded (duplicate, too old or not asked for)")
 			return
 		}
+		p.logRtx(hdr.SSRC, osn, now)
 		hdr.PayloadType = uint8(apt)
 		hdr.SSRC = s.ssrc
 		hdr.SequenceNumber = osn
@@ -492,6 +511,11 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 		if !s.recv.ReceivePacket(hdr, info, now) {
 			p.recvMu.Unlock()
 			return
+		}
+		if info.PayloadSize == 0 {
+			// Counts for the stream, but consumers only skip its
+			// sequence number (they forward no padding-only packets).
+			p.t.drops.emptyPayload.Add(1)
 		}
 	}
 	pt := hdr.PayloadType & 0x7f
@@ -507,6 +531,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 	p.recvMu.Unlock()
 	p.afterRecv(s, now)
 	if newStream {
+		p.logNewStream(hdr, idx)
 		// A simulcast encoding started: consumers may now target it.
 		for _, c := range *p.consumers.Load() {
 			c.updateTarget(now)
@@ -536,6 +561,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 	}
 	p.extScratch = pkt.hdr.Extensions
 	pkt.payload = payload
+	pkt.empty = len(payload) == 0 || (hdr.Padding && int(payload[len(payload)-1]) >= len(payload))
 	pkt.keyFrame = keyFrame
 	pkt.encodingIdx = idx
 	if tt := p.traceTypes.Load(); tt != 0 {
@@ -573,6 +599,9 @@ func (p *Producer) receiveSenderReport(sr *rtcp.SenderReport, now int64) {
 	defer p.recvMu.Unlock()
 	for _, s := range p.streams {
 		if s.recv != nil && s.hasSsrc && s.ssrc == sr.SSRC {
+			if _, had := s.recv.LastSenderReport(); !had {
+				p.log.Debugf(logger.TagRtcp, "first Sender Report received [producerId:%s, ssrc:%d]", p.id, sr.SSRC)
+			}
 			s.recv.ReceiveSenderReport(sr, now)
 			if p.traceTypes.Load()&(1<<5) != 0 {
 				p.emitTrace("sr", map[string]any{"ssrc": sr.SSRC, "ntpTimestamp": sr.NTPTime, "rtpTimestamp": sr.RTPTime})
@@ -605,6 +634,7 @@ func (p *Producer) sendNacks(now int64) {
 		var nack rtcp.TransportLayerNack
 		if s.recv.CollectNack(now, &nack) {
 			pkts = append(pkts, &nack)
+			p.logNackSent(&nack, now)
 			if p.traceTypes.Load()&(1<<2) != 0 {
 				p.emitTrace("nack", map[string]any{"ssrc": s.ssrc})
 			}
@@ -666,6 +696,9 @@ func (p *Producer) scores() []map[string]any {
 }
 
 func (p *Producer) emitScore() {
+	if p.log.On(logger.LevelDebug, logger.TagScore) {
+		p.log.Debugf(logger.TagScore, "Producer score changed [producerId:%s, scores:%v]", p.id, p.scoreList())
+	}
 	sc := p.scores()
 	p.w.EmitJSON(p.id, "score", sc)
 	for _, c := range *p.consumers.Load() {
@@ -700,6 +733,7 @@ func (p *Producer) requestKeyFrame(idx int, now int64) {
 	if pkt == nil {
 		return
 	}
+	p.logKeyFrameRequest(pkt)
 	if p.traceTypes.Load()&(1<<3) != 0 {
 		p.emitTrace("pli", map[string]any{"ssrc": s.ssrc})
 	}
@@ -774,7 +808,7 @@ func (p *Producer) handleRequest(method string, data []byte) (any, error) {
 			}
 			// Consumers need a key frame to start again.
 			if p.kind == "video" {
-				p.requestKeyFrame(0, nowMs())
+				p.requestKeyFrame(0, p.t.w.nowMs())
 			}
 		}
 		return nil, nil
@@ -790,7 +824,7 @@ func (p *Producer) handleRequest(method string, data []byte) (any, error) {
 			return nil, Errorf("producer.send() only valid on a DirectTransport")
 		}
 		var hdr rtp.Header
-		p.t.ReceiveRtpFor(p, data, &hdr, nowMs())
+		p.t.ReceiveRtpFor(p, data, &hdr, p.t.w.nowMs())
 		return nil, nil
 	}
 	return nil, Errorf("unknown method '%s'", method)
@@ -798,9 +832,13 @@ func (p *Producer) handleRequest(method string, data []byte) (any, error) {
 
 // ReceiveRtpFor injects a packet for a known producer (DirectTransport).
 func (t *Transport) ReceiveRtpFor(p *Producer, buf []byte, hdr *rtp.Header, now int64) {
+	if len(buf) > maxProducerSendSize {
+		t.drops.oversized.Add(1)
+		return
+	}
 	n, ok := unmarshalRtp(buf, hdr)
 	if !ok {
-		t.listener.dropped.Add(1)
+		t.drops.rtp.Add(1)
 		return
 	}
 	t.recvStats.add(len(buf), trafficRtp, now)
@@ -813,7 +851,7 @@ func (p *Producer) stats() []any {
 	out := []any{}
 	for _, s := range p.streams {
 		if s.recv != nil {
-			out = append(out, s.recv.Stats(nowMs()))
+			out = append(out, s.recv.Stats(p.t.w.nowMs()))
 		}
 	}
 	return out
@@ -849,7 +887,7 @@ func (p *Producer) dump() any {
 
 func (p *Producer) emitTrace(typ string, info map[string]any) {
 	p.w.EmitJSON(p.id, "trace", map[string]any{
-		"type": typ, "timestamp": nowMs(), "direction": "in", "info": info,
+		"type": typ, "timestamp": p.t.w.nowMs(), "direction": "in", "info": info,
 	})
 }
 
@@ -891,6 +929,7 @@ func (p *Producer) afterRecv(s *producerStream, now int64) {
 		}
 		p.recvMu.Unlock()
 		if pkt != nil {
+			p.logNackSent(pkt, now)
 			p.t.sendRtcpPackets([]rtcp.Packet{pkt}, now)
 		}
 	}
@@ -921,6 +960,9 @@ func (p *Producer) pollKeyFrames(now int64) {
 		}
 	}
 	p.recvMu.Unlock()
+	for _, pkt := range pkts {
+		p.logKeyFrameRequest(pkt)
+	}
 	p.t.sendRtcpPackets(pkts, now)
 }
 

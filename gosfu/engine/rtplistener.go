@@ -3,7 +3,6 @@ package engine
 import (
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/pion/rtp"
 )
@@ -21,9 +20,6 @@ type rtpListener struct {
 	// transport use for MID, RID and repaired RID (0 when none).
 	midExtIDs map[uint8]struct{}
 	ridExtIDs map[uint8]struct{}
-
-	dropped     atomic.Uint64
-	droppedRtcp atomic.Uint64
 }
 
 func newRtpListener() rtpListener {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/gosfu/gosfu/gosfu/clock"
 )
 
 // uriSsrcAudioLevel is the client-to-mixer audio level extension (RFC 6464):
@@ -73,9 +75,10 @@ type RtpObserver struct {
 	speaker dominantSpeaker
 	sustain int
 
-	reset chan struct{} // restarts the timer (resume)
-	stop  chan struct{}
-	done  chan struct{}
+	// ticker ends intervals; resume restarts it.
+	ticker clock.Ticker
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // observedProducer is a producer's accumulator in an observer: the sum and
@@ -197,7 +200,6 @@ func (r *Router) createRtpObserver(typ string, data []byte) (any, error) {
 		maxEntries: 1,
 		threshold:  -80,
 		silence:    true,
-		reset:      make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -230,17 +232,22 @@ func (r *Router) createRtpObserver(typ string, data []byte) (any, error) {
 	o.interval = time.Duration(intervalMs) * time.Millisecond
 	o.sustain = max(1, int((switchSustain+o.interval-1)/o.interval))
 
+	// Started before the observer is reachable, so that resume finds it.
+	o.ticker = r.w.clock.NewTicker(o.interval)
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
+		o.ticker.Stop()
 		return nil, InvalidStateErrorf("Router closed")
 	}
 	if _, ok := r.rtpObservers[o.id]; ok {
 		r.mu.Unlock()
+		o.ticker.Stop()
 		return nil, Errorf("an RtpObserver with same id already exists [method:%s]", method)
 	}
 	if err := r.w.register(o.id, o); err != nil {
 		r.mu.Unlock()
+		o.ticker.Stop()
 		return nil, err
 	}
 	r.rtpObservers[o.id] = o
@@ -341,10 +348,7 @@ func (o *RtpObserver) resume() {
 	o.resetLevels()
 	o.mu.Unlock()
 	// A full interval from now, as mediasoup restarts its timer.
-	select {
-	case o.reset <- struct{}{}:
-	default:
-	}
+	o.ticker.Reset(o.interval)
 }
 
 func (o *RtpObserver) addProducer(p *Producer) error {
@@ -432,15 +436,13 @@ func (o *RtpObserver) resetLevels() {
 
 func (o *RtpObserver) run() {
 	defer close(o.done)
-	t := time.NewTicker(o.interval)
+	t := o.ticker
 	defer t.Stop()
 	for {
 		select {
 		case <-o.stop:
 			return
-		case <-o.reset:
-			t.Reset(o.interval)
-		case <-t.C:
+		case <-t.C():
 			o.tick()
 		}
 	}

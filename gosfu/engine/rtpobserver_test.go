@@ -154,7 +154,7 @@ func (r *recorder) all(target, name string) []event {
 }
 
 func TestRtpObserversWithPackets(t *testing.T) {
-	w, rec := newTestWorker(t)
+	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn"}`)
 	mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
 	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "d"})
 	for i, id := range []string{"p1", "p2", "p3"} {
@@ -174,6 +174,7 @@ func TestRtpObserversWithPackets(t *testing.T) {
 			mustRequest(t, w, "rtpObserver.addProducer", o, map[string]any{"producerId": p})
 		}
 	}
+	waitTimers(t, fc, 4) // the transport's two tickers and the observers'
 	dump := mustRequest(t, w, "router.dump", "r", nil)
 	if got := dump["rtpObserverIds"]; !reflect.DeepEqual(got, []any{"alo", "aso"}) {
 		t.Fatalf("rtpObserverIds %v", got)
@@ -184,9 +185,11 @@ func TestRtpObserversWithPackets(t *testing.T) {
 
 	// p1 at level 20, p2 at 30, p3 at 90 (below the threshold).
 	seq := uint16(0)
-	// send sends a packet per producer every 20 ms for d, or until done.
-	send := func(levels map[string]uint8, d time.Duration, done func() bool) {
-		for end := time.Now().Add(d); time.Now().Before(end) && (done == nil || !done()); time.Sleep(20 * time.Millisecond) {
+	// send sends a packet per producer every 20 ms of the clock for d, or
+	// until done; it returns the time it took.
+	send := func(levels map[string]uint8, d time.Duration, done func() bool) time.Duration {
+		var took time.Duration
+		for ; took < d && (done == nil || !done()); took += 20 * time.Millisecond {
 			seq++
 			for i, id := range []string{"p1", "p2", "p3"} {
 				if l, ok := levels[id]; ok {
@@ -195,12 +198,15 @@ func TestRtpObserversWithPackets(t *testing.T) {
 					}
 				}
 			}
+			fc.Advance(20 * time.Millisecond)
 		}
+		return took
 	}
-	send(map[string]uint8{"p1": 20, "p2": 30, "p3": 90}, 3*time.Second, func() bool { return len(rec.all("alo", "volumes")) > 0 })
+	// The first volumes come with the first 500 ms interval.
+	took := send(map[string]uint8{"p1": 20, "p2": 30, "p3": 90}, 3*time.Second, func() bool { return len(rec.all("alo", "volumes")) > 0 })
 	vols := rec.all("alo", "volumes")
-	if len(vols) == 0 {
-		t.Fatal("no volumes event")
+	if len(vols) != 1 || took != 500*time.Millisecond {
+		t.Fatalf("%d volumes events after %v, want 1 after 500ms", len(vols), took)
 	}
 	var got []volumeEntry
 	_ = json.Unmarshal(vols[len(vols)-1].data, &got)
@@ -211,11 +217,11 @@ func TestRtpObserversWithPackets(t *testing.T) {
 	if len(ds) != 1 || string(ds[0].data) != `{"producerId":"p1"}` {
 		t.Fatalf("dominantspeaker events %v", ds)
 	}
-	// p2 gets louder than p1: it becomes the dominant speaker.
-	start := time.Now()
-	send(map[string]uint8{"p1": 40, "p2": 10, "p3": 90}, 5*time.Second, func() bool { return len(rec.all("aso", "dominantspeaker")) > 1 })
-	if d := time.Since(start); d < switchSustain-100*time.Millisecond {
-		t.Fatalf("switched after %v", d)
+	// p2 gets louder than p1: it becomes the dominant speaker once it has
+	// been louder for switchSustain.
+	took = send(map[string]uint8{"p1": 40, "p2": 10, "p3": 90}, 5*time.Second, func() bool { return len(rec.all("aso", "dominantspeaker")) > 1 })
+	if took < switchSustain || took > switchSustain+100*time.Millisecond {
+		t.Fatalf("switched after %v, want %v (+ up to one 100ms interval)", took, switchSustain)
 	}
 	ds = rec.all("aso", "dominantspeaker")
 	if len(ds) != 2 || string(ds[1].data) != `{"producerId":"p2"}` {
@@ -223,7 +229,7 @@ func TestRtpObserversWithPackets(t *testing.T) {
 	}
 	// Everybody stops: one silence event.
 	silences := len(rec.all("alo", "silence"))
-	time.Sleep(1500 * time.Millisecond)
+	fc.Advance(1500 * time.Millisecond)
 	if n := len(rec.all("alo", "silence")) - silences; n != 1 {
 		t.Fatalf("%d silence events", n)
 	}
@@ -258,7 +264,7 @@ func TestRtpObserversWithPackets(t *testing.T) {
 }
 
 func TestRtpObserverErrors(t *testing.T) {
-	w, rec := newTestWorker(t)
+	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn"}`)
 	mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
 	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "d"})
 	mustRequest(t, w, "transport.produce", "d", map[string]any{
@@ -316,12 +322,20 @@ func TestRtpObserverErrors(t *testing.T) {
 	// the active speaker observer runs.
 	mustRequest(t, w, "rtpObserver.pause", "alo", nil)
 	mustRequest(t, w, "rtpObserver.pause", "aso", nil)
-	time.Sleep(1200 * time.Millisecond)
+	waitTimers(t, fc, 4) // the transport's two tickers and the observers'
+	fc.Advance(1200 * time.Millisecond)
 	if ev := rec.all("aso", "dominantspeaker"); len(ev) != 0 {
 		t.Fatalf("paused observer emitted %v", ev)
 	}
+	// Resuming restarts the interval: nothing until a full 300 ms interval
+	// after the resume.
+	fc.Advance(100 * time.Millisecond)
 	mustRequest(t, w, "rtpObserver.resume", "aso", nil)
-	time.Sleep(500 * time.Millisecond)
+	fc.Advance(299 * time.Millisecond)
+	if ev := rec.all("aso", "dominantspeaker"); len(ev) != 0 {
+		t.Fatalf("dominantspeaker before a full interval after resume: %v", ev)
+	}
+	fc.Advance(time.Millisecond)
 	if ev := rec.all("aso", "dominantspeaker"); len(ev) != 1 || string(ev[0].data) != `{"producerId":"a"}` {
 		t.Fatalf("dominantspeaker %v", ev)
 	}

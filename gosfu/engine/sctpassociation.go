@@ -262,7 +262,7 @@ func (a *SctpAssociation) run(conn net.Conn) bool {
 		closed := a.closed
 		a.mu.Unlock()
 		if !closed {
-			a.log.Warn("SCTP association failed: %v", err)
+			a.log.Warn("SCTP association failed [transportId:%s]: %v", a.t.id, err)
 			a.setState(sctpStateFailed)
 		}
 		return !closed
@@ -351,7 +351,7 @@ func (a *SctpAssociation) readLoop(s *sctp.Stream) {
 			_, _, err = s.ReadSCTP(big)
 			if err == nil {
 				a.droppedTooBig.Add(1)
-				a.log.Warn("dropping SCTP message over maxReceiveMessageSize [streamId:%d, len:%d]", id, n)
+				a.t.logMessageDrop(logger.LevelWarn, logger.TagSctp, "SCTP message over maxReceiveMessageSize dropped", int(id), n, nil)
 				continue
 			}
 		}
@@ -360,6 +360,7 @@ func (a *SctpAssociation) readLoop(s *sctp.Stream) {
 		}
 		if n > a.cfg.maxReceiveMessageSize {
 			a.droppedTooBig.Add(1)
+			a.t.logMessageDrop(logger.LevelWarn, logger.TagSctp, "SCTP message over maxReceiveMessageSize dropped", int(id), n, nil)
 			continue
 		}
 		a.mu.Lock()
@@ -367,9 +368,7 @@ func (a *SctpAssociation) readLoop(s *sctp.Stream) {
 		a.mu.Unlock()
 		if p == nil {
 			a.droppedNoProducer.Add(1)
-			if a.log.Enabled(logger.LevelDebug, logger.TagSctp) {
-				a.log.DebugTag(logger.TagSctp, "no DataProducer for SCTP message [streamId:%d]", id)
-			}
+			a.t.logMessageDrop(logger.LevelWarn, logger.TagSctp, "no DataProducer for SCTP message, dropped", int(id), n, nil)
 			continue
 		}
 		if a.t.typ == "pipe" {
@@ -476,12 +475,11 @@ func (a *SctpAssociation) write(c *DataConsumer, msg []byte, ppid uint32) (queue
 	if int(s.BufferedAmount())+len(msg) > a.cfg.perStreamSendQueueLimit ||
 		a.assoc.BufferedAmount()+len(msg) > a.cfg.sendBufferSize {
 		a.droppedSendFull.Add(1)
+		a.t.logMessageDrop(logger.LevelDebug, logger.TagSctp|logger.TagMessage, "SCTP send buffer full, message dropped", int(c.streamID), len(msg), nil)
 		return false, true
 	}
 	if _, err := s.WriteSCTP(msg, sctp.PayloadProtocolIdentifier(ppid)); err != nil {
-		if a.log.Enabled(logger.LevelDebug, logger.TagSctp) {
-			a.log.DebugTag(logger.TagSctp, "SCTP send failed [streamId:%d]: %v", c.streamID, err)
-		}
+		a.t.logMessageDrop(logger.LevelDebug, logger.TagSctp, "SCTP send failed", int(c.streamID), len(msg), err)
 		return false, false
 	}
 	return true, false

@@ -22,7 +22,11 @@ func (l *plainLink) receiveSctp(b []byte, from netip.AddrPort) {
 	if !l.learnTuple(from, false) {
 		return
 	}
-	l.t.recvStats.add(len(b), trafficOther, nowMs())
+	l.t.recvStats.add(len(b), trafficOther, l.t.w.nowMs())
+	if len(b) > maxPionDatagram {
+		l.t.drops.oversized.Add(1)
+		return
+	}
 	l.sctpConn.push(b)
 }
 
@@ -113,7 +117,7 @@ func (c *udpSctpConn) Write(p []byte) (int, error) {
 	if _, err := c.l.conn.WriteToUDPAddrPort(p, *dst); err != nil {
 		return 0, err
 	}
-	c.l.t.sendStats.add(len(p), trafficOther, nowMs())
+	c.l.t.sendStats.add(len(p), trafficOther, c.l.t.w.nowMs())
 	return len(p), nil
 }
 

@@ -139,6 +139,7 @@ func testVP9SvcLayers(t *testing.T, flexible bool) {
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(t1["tuple"].(map[string]any)["localPort"].(float64))}
 
 	nextSeq := uint16(65500) // wraps
+	sent := 0
 	sendPictures := func(from, to int, key map[int]bool) {
 		for i := from; i <= to; i++ {
 			pkts := vp9L3T3Picture(i, key[i], flexible, nextSeq, 3000)
@@ -147,6 +148,8 @@ func testVP9SvcLayers(t *testing.T, flexible bool) {
 				if _, err := send.WriteToUDP(b, dst); err != nil {
 					t.Fatal(err)
 				}
+				sent++
+				// Pacing, so that the socket buffers never overflow.
 				time.Sleep(150 * time.Microsecond)
 			}
 		}
@@ -199,8 +202,12 @@ func testVP9SvcLayers(t *testing.T, flexible bool) {
 		if fmt.Sprint(got) != fmt.Sprint(exp) {
 			t.Fatalf("%s:\n got  %v\n want %v", what, got, exp)
 		}
-		// Let the dropped packets that follow reach the engine.
-		time.Sleep(100 * time.Millisecond)
+		// The packets the consumer drops after the last forwarded one must
+		// reach the engine before the next setLayers: wait until the
+		// producer counted every packet sent.
+		waitFor(t, what+": every packet at the producer", 10*time.Second, func() bool {
+			return int(mustRequestArr(t, w, "producer.getStats", "p1")[0]["packetCount"].(float64)) >= sent
+		})
 	}
 	setLayers := func(sl, tl int) {
 		got := mustRequest(t, w, "consumer.setPreferredLayers", "c1", map[string]any{"spatialLayer": sl, "temporalLayer": tl})

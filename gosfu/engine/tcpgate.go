@@ -19,6 +19,11 @@ const tcpMaxPending = 256
 // tcpPendingTimeout is a variable so tests can shorten it.
 var tcpPendingTimeout = 5 * time.Second
 
+// tcpWriteStallTimeout closes an ICE-TCP connection whose peer accepts no
+// byte for that long: its send queue has been dropping packets meanwhile.
+// A variable so tests can change it.
+var tcpWriteStallTimeout = 5 * time.Second
+
 // Accept errors (EMFILE at the fd limit…) back off up to a second instead
 // of retrying at once in a loop that burns a core.
 const (
@@ -63,7 +68,8 @@ func (p *pendingConn) release() {
 
 // acceptFramed accepts TCP connections until ln is closed and hands each
 // one, RFC 4571 framed and pending, to onConn (which must not block).
-func acceptFramed(ln *net.TCPListener, gate *tcpGate, onConn func(*netio.FramedConn, *pendingConn)) {
+// spawn starts each connection's writer goroutine.
+func acceptFramed(ln *net.TCPListener, gate *tcpGate, spawn func(func()), onConn func(*netio.FramedConn, *pendingConn)) {
 	backoff := time.Duration(0)
 	for {
 		c, err := ln.Accept()
@@ -82,7 +88,7 @@ func acceptFramed(ln *net.TCPListener, gate *tcpGate, onConn func(*netio.FramedC
 			c.Close()
 			continue
 		}
-		fc := netio.NewFramedConn(c)
+		fc := netio.NewFramedConnConfig(c, netio.FramedConfig{WriteTimeout: tcpWriteStallTimeout, Go: spawn})
 		_ = fc.SetReadDeadline(time.Now().Add(tcpPendingTimeout))
 		pc := &pendingConn{gate: gate, fc: fc}
 		pc.waiting.Store(true)

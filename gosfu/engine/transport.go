@@ -78,6 +78,10 @@ type Transport struct {
 
 	recvStats trafficStats
 	sendStats trafficStats
+	// drops counts received packets dropped, per cause (dump()).
+	drops dropCounters
+	// logRL rate-limits the log lines that can follow packets.
+	logRL transportLogLimits
 
 	// twccSendSeq numbers the packets this transport sends (transport-wide
 	// congestion control); twccExtID is the id remote senders use for it,
@@ -147,9 +151,6 @@ func (s *trafficStats) add(n int, kind int, nowMs int64) {
 	s.mu.Unlock()
 }
 
-// nowMs is the engine's monotonic-enough clock for stats and timers.
-func nowMs() int64 { return time.Now().UnixMilli() }
-
 func newTransport(r *Router, id, typ string) *Transport {
 	return &Transport{
 		id:              id,
@@ -182,6 +183,7 @@ func (t *Transport) register() error {
 	r.transportIDs[t.id] = struct{}{}
 	r.transports[t.id] = t
 	r.mu.Unlock()
+	t.log.Debug("Transport created [id:%s, type:%s]", t.id, t.typ)
 	t.wg.Add(1)
 	t.w.Go(func() {
 		defer t.wg.Done()
@@ -242,6 +244,7 @@ func (t *Transport) Close() {
 	delete(r.transportIDs, t.id)
 	delete(r.transports, t.id)
 	r.mu.Unlock()
+	t.log.Debug("Transport closed [id:%s]", t.id)
 }
 
 func (t *Transport) isClosed() bool {
@@ -265,6 +268,7 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 			return nil, err
 		}
 		t.maxIncomingBitrate.Store(b)
+		t.log.Debugf(logger.TagBwe, "maximum incoming bitrate set [transportId:%s, bitrate:%d]", t.id, b)
 		return nil, nil
 	case "transport.setMaxOutgoingBitrate":
 		b, err := bitrateArg(data, true)
@@ -275,6 +279,7 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 			return nil, TypeErrorf("bitrate must be >= current min outgoing bitrate (%d) or 0 (unlimited)", minb)
 		}
 		t.maxOutgoingBitrate.Store(b)
+		t.log.Debugf(logger.TagBwe, "maximum outgoing bitrate set [transportId:%s, bitrate:%d]", t.id, b)
 		return nil, nil
 	case "transport.setMinOutgoingBitrate":
 		b, err := bitrateArg(data, true)
@@ -285,6 +290,7 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 			return nil, TypeErrorf("bitrate must be <= current max outgoing bitrate (%d) or 0 (unlimited)", maxb)
 		}
 		t.minOutgoingBitrate.Store(b)
+		t.log.Debugf(logger.TagBwe, "minimum outgoing bitrate set [transportId:%s, bitrate:%d]", t.id, b)
 		return nil, nil
 	case "transport.enableTraceEvent":
 		var req struct {
@@ -448,6 +454,7 @@ func (t *Transport) dump() map[string]any {
 		"traceEventTypes":         traceTypeNames(t.traceTypes.Load(), transportTraceTypes),
 	}
 	t.link.fillDump(m)
+	t.drops.fillDump(m)
 	if t.sctp != nil {
 		t.sctp.fillDump(m)
 		m["maxSendMessageSize"] = t.sctp.cfg.maxSendMessageSize
@@ -457,7 +464,7 @@ func (t *Transport) dump() map[string]any {
 }
 
 func (t *Transport) stats() map[string]any {
-	now := nowMs()
+	now := t.w.nowMs()
 	m := map[string]any{
 		"transportId": t.id,
 		"timestamp":   now,
@@ -524,10 +531,19 @@ func (t *Transport) allocMid() string {
 
 // unmarshalRtp parses the header of an RTP packet into hdr (reused; no
 // allocation) and checks it as mediasoup's parser does; every RTP entry
-// point goes through it.
+// point goes through it. With the padding bit, the last byte (the padding
+// length) must be non-zero and fit in what follows the header. The checks
+// on which pion would fail, with an error it allocates, come first: a
+// flood of malformed packets allocates nothing.
 func unmarshalRtp(buf []byte, hdr *rtp.Header) (int, bool) {
+	if len(buf) < 12 || buf[0]>>6 != 2 || len(buf) < 12+4*int(buf[0]&0x0f) || !rtpstream.ValidHeaderExtensions(buf) {
+		return 0, false
+	}
 	n, err := hdr.Unmarshal(buf)
-	if err != nil || n > len(buf) || (hdr.Extension && !rtpstream.ValidHeaderExtensions(buf)) {
+	if err != nil || n > len(buf) {
+		return 0, false
+	}
+	if hdr.Padding && (n == len(buf) || buf[len(buf)-1] == 0 || int(buf[len(buf)-1]) > len(buf)-n) {
 		return 0, false
 	}
 	return n, true
@@ -538,7 +554,8 @@ func unmarshalRtp(buf []byte, hdr *rtp.Header) (int, bool) {
 func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
 	n, ok := unmarshalRtp(buf, hdr)
 	if !ok {
-		t.listener.dropped.Add(1)
+		t.drops.rtp.Add(1)
+		t.logDrop(logger.LevelWarn, logger.TagRtp, &t.logRL.badRtp, now, "received data is not a valid RTP packet, dropped")
 		return
 	}
 	if id := t.twccExtID.Load(); id != 0 {
@@ -553,10 +570,8 @@ func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
 	}
 	t.recvStats.add(len(buf), kind, now)
 	if p == nil {
-		t.listener.dropped.Add(1)
-		if t.log.Enabled(logger.LevelDebug, logger.TagRtp) {
-			t.log.DebugTag(logger.TagRtp, "no suitable Producer for received RTP packet [ssrc:%d, payloadType:%d]", hdr.SSRC, hdr.PayloadType)
-		}
+		t.drops.unknownSsrc.Add(1)
+		t.logUnknownSsrc(hdr.SSRC, hdr.PayloadType, now)
 		return
 	}
 	p.receiveRtp(hdr, buf[n:], len(buf), now)
@@ -567,7 +582,8 @@ func (t *Transport) ReceiveRtcp(buf []byte, now int64) {
 	t.recvStats.add(len(buf), trafficOther, now)
 	pkts, err := rtcp.Unmarshal(buf)
 	if err != nil {
-		t.listener.droppedRtcp.Add(1)
+		t.drops.rtcp.Add(1)
+		t.logDrop(logger.LevelWarn, logger.TagRtcp, &t.logRL.badRtcp, now, "received data is not a valid RTCP packet, dropped")
 		return
 	}
 	for _, pkt := range pkts {
@@ -589,22 +605,31 @@ func (t *Transport) ReceiveRtcp(buf []byte, now int64) {
 			}
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			t.availableOutgoing.Store(uint64(p.Bitrate))
+			t.logRemb("REMB received", &t.logRL.rembRecv, uint64(p.Bitrate), now)
 		case *rtcp.TransportLayerNack:
-			if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
+			c := t.consumerBySsrc(p.MediaSSRC)
+			t.logRtcpFeedback(p, p.MediaSSRC, c, now)
+			if c != nil {
 				c.receiveNack(p, now)
 			}
 		case *rtcp.PictureLossIndication:
-			if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
+			c := t.consumerBySsrc(p.MediaSSRC)
+			t.logRtcpFeedback(p, p.MediaSSRC, c, now)
+			if c != nil {
 				c.receiveKeyFrameRequest(p.MediaSSRC, false, now)
 			}
 		case *rtcp.FullIntraRequest:
 			for _, e := range p.FIR {
-				if c := t.consumerBySsrc(e.SSRC); c != nil {
+				c := t.consumerBySsrc(e.SSRC)
+				t.logRtcpFeedback(p, e.SSRC, c, now)
+				if c != nil {
 					c.receiveKeyFrameRequest(e.SSRC, true, now)
 				}
 			}
 			if len(p.FIR) == 0 {
-				if c := t.consumerBySsrc(p.MediaSSRC); c != nil {
+				c := t.consumerBySsrc(p.MediaSSRC)
+				t.logRtcpFeedback(p, p.MediaSSRC, c, now)
+				if c != nil {
 					c.receiveKeyFrameRequest(p.MediaSSRC, true, now)
 				}
 			}
@@ -657,26 +682,26 @@ const (
 // runTimers drives the periodic work of the transport: RTCP reports, NACK
 // generation and scores. One goroutine per transport.
 func (t *Transport) runTimers() {
-	rtcpTick := time.NewTicker(rtcpInterval)
-	nackTick := time.NewTicker(nackInterval)
+	rtcpTick := t.w.clock.NewTicker(rtcpInterval)
+	nackTick := t.w.clock.NewTicker(nackInterval)
 	defer rtcpTick.Stop()
 	defer nackTick.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
-		case <-nackTick.C:
+		case <-nackTick.C():
 			if !t.link.connected() {
 				continue
 			}
-			now := nowMs()
+			now := t.w.nowMs()
 			for _, p := range t.producerList() {
 				p.sendNacks(now)
 				p.pollKeyFrames(now)
 			}
 			t.sendTwccFeedback(now)
-		case <-rtcpTick.C:
-			now := nowMs()
+		case <-rtcpTick.C():
+			now := t.w.nowMs()
 			if tk, ok := t.link.(interface{ tick(int64) }); ok {
 				tk.tick(now)
 			}
@@ -718,14 +743,14 @@ func (t *Transport) consumerList() []*Consumer {
 
 func (t *Transport) emitTrace(typ string, info map[string]any) {
 	t.w.EmitJSON(t.id, "trace", map[string]any{
-		"type": typ, "timestamp": nowMs(), "direction": "out", "info": info,
+		"type": typ, "timestamp": t.w.nowMs(), "direction": "out", "info": info,
 	})
 }
 
 // remoteConnected is called when the remote peer becomes known: consumers
 // that were waiting ask their producers for a key frame.
 func (t *Transport) remoteConnected() {
-	now := nowMs()
+	now := t.w.nowMs()
 	for _, c := range t.consumerList() {
 		if c.active() {
 			c.requireSync()
@@ -746,7 +771,7 @@ func (t *Transport) recordTwcc(hdr *rtp.Header, id uint8) {
 	if t.twccRecorder == nil {
 		t.twccRecorder = twcc.NewRecorder(randomSsrc())
 	}
-	t.twccRecorder.Record(hdr.SSRC, seq, time.Now().UnixMicro())
+	t.twccRecorder.Record(hdr.SSRC, seq, int64(t.w.clock.Now()/time.Microsecond))
 	t.twccMu.Unlock()
 }
 
@@ -793,6 +818,7 @@ func (t *Transport) sendRemb(now int64) {
 	case t.twccExtID.Load() == 0 && len(rembSsrcs) > 0:
 		bitrate = t.remb.Update(incoming, worstLoss)
 		t.availableIncoming.Store(bitrate)
+		t.logRemb("REMB estimate (available incoming bitrate) changed", &t.logRL.rembSent, bitrate, now)
 		if maxIn > 0 && bitrate > uint64(maxIn) {
 			bitrate = uint64(maxIn)
 		}

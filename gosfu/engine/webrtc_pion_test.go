@@ -990,11 +990,25 @@ func TestPionBadNetworkInput(t *testing.T) {
 		t.Fatalf("valid binding request: reply % x", r)
 	}
 	waitFor(t, "icestatechange connected", 2*time.Second, func() bool { return rec.has(badID, "icestatechange", "iceState", "connected") })
+	// Wait until the engine has handled every datagram (counted as
+	// dropped) rather than for a fixed time, so the checks below cannot
+	// pass merely because the packets had not arrived yet.
+	drops := func() map[string]float64 {
+		var dump struct {
+			PacketsDropped map[string]float64 `json:"packetsDropped"`
+		}
+		pionRequestInto(t, w, "transport.dump", badID, nil, &dump)
+		return dump.PacketsDropped
+	}
+	before := drops()
 	for i := 0; i < 20; i++ {
 		_, _ = attacker.WriteToUDP(plainVP8(uint16(i)), victim)
 		_, _ = attacker.WriteToUDP(clientHello, victim)
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "RTP and DTLS before connect() counted as dropped", 10*time.Second, func() bool {
+		d := drops()
+		return d["srtp"] >= before["srtp"]+20 && d["dtlsQueue"] >= before["dtlsQueue"]+20
+	})
 	st := transportStats(t, w, badID)
 	if st["rtpBytesReceived"].(float64) != 0 || st["dtlsState"] != "new" || st["iceState"] != "connected" {
 		t.Fatalf("after RTP before DTLS: %v", st)

@@ -12,7 +12,6 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
 
-	"github.com/gosfu/gosfu/gosfu/ice"
 	"github.com/gosfu/gosfu/gosfu/netio"
 )
 
@@ -171,6 +170,7 @@ func (s *WebRtcServer) addPath(p icePath, l *webrtcLink) {
 }
 
 func (s *WebRtcServer) removeLink(l *webrtcLink) {
+	var conns []*netio.FramedConn
 	s.mu.Lock()
 	delete(s.links, l)
 	for k, v := range s.byUfrag {
@@ -181,9 +181,18 @@ func (s *WebRtcServer) removeLink(l *webrtcLink) {
 	for k, v := range s.byPath {
 		if v == l {
 			delete(s.byPath, k)
+			if k.tcp != nil {
+				conns = append(conns, k.tcp)
+			}
 		}
 	}
 	s.mu.Unlock()
+	// As mediasoup, the transport's TCP connections end with it (their
+	// readers then forget them); closed outside s.mu, which the packet
+	// path takes.
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 // route finds the transport of a packet: by path, else (STUN) by ufrag.
@@ -194,7 +203,7 @@ func (s *WebRtcServer) route(b []byte, p icePath) *webrtcLink {
 	if l != nil {
 		return l
 	}
-	if !ice.IsStun(b) {
+	if classifyPacket(b) != packetStun {
 		return nil
 	}
 	u := stunLocalUfrag(b)
@@ -229,13 +238,13 @@ func (s *WebRtcServer) readUDP(sock *udpSocket) {
 			s.dropped.Add(1)
 			return
 		}
-		l.handlePacket(b, p, hdr, nowMs())
+		l.handlePacket(b, p, hdr, s.w.nowMs())
 	})
 }
 
 func (s *WebRtcServer) acceptTCP(ln *net.TCPListener) {
 	gate := &tcpGate{}
-	acceptFramed(ln, gate, func(fc *netio.FramedConn, pc *pendingConn) {
+	acceptFramed(ln, gate, s.w.Go, func(fc *netio.FramedConn, pc *pendingConn) {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -280,7 +289,7 @@ func (s *WebRtcServer) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 			continue
 		}
 		owner = l
-		l.handlePacket(b, p, &hdr, nowMs())
+		l.handlePacket(b, p, &hdr, s.w.nowMs())
 		if pc.pending() && l.validPath(p) {
 			pc.admit()
 		}
@@ -361,8 +370,13 @@ func (s *WebRtcServer) closeSockets() {
 		ln.Close()
 	}
 	s.mu.Lock()
+	conns := make([]*netio.FramedConn, 0, len(s.tcpConn))
 	for c := range s.tcpConn {
-		c.Close()
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	// Closed outside s.mu: Close waits for each connection's writer.
+	for _, c := range conns {
+		c.Close()
+	}
 }

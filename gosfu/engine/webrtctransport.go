@@ -112,11 +112,9 @@ type webrtcLink struct {
 
 	closed atomic.Bool
 
-	droppedNoTuple   atomic.Uint64
-	droppedSrtp      atomic.Uint64
-	droppedDtlsQueue atomic.Uint64
-	// droppedDtlsInvalid counts datagrams with a forged ChangeCipherSpec.
-	droppedDtlsInvalid atomic.Uint64
+	// droppedTcpSendQueue counts packets dropped because the ICE-TCP
+	// connection they were sent on does not drain (its queue was full).
+	droppedTcpSendQueue atomic.Uint64
 }
 
 func randomString(n int) string {
@@ -167,6 +165,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 		sendBuf:  make([]byte, 1600),
 	}
 	l.dtlsState.Store("new")
+	l.ice.SetLogger(t.log, t.id)
 	t.link = l
 	if sctpCfg != nil {
 		t.sctp = newSctpAssociation(t, *sctpCfg)
@@ -325,6 +324,7 @@ func (l *webrtcLink) handleRequest(method string, data []byte) (any, bool, error
 		l.iceMu.Lock()
 		l.ice.RestartIce(u, p)
 		l.iceMu.Unlock()
+		l.t.log.Debugf(logger.TagIce, "ICE restart: new local credentials [transportId:%s, usernameFragment:%s]", l.t.id, u)
 		if l.server != nil {
 			l.server.addUfrag(u, l)
 		}
@@ -369,6 +369,8 @@ func (l *webrtcLink) connect(data []byte) (any, error) {
 	l.remoteFingerprints = req.DtlsParameters.Fingerprints
 	role := l.dtlsRole
 	l.dtlsMu.Unlock()
+	l.t.log.Debugf(logger.TagDtls, "connect(): DTLS local role %s [transportId:%s, remote role:%s, remote fingerprints:%d]",
+		role, l.t.id, req.DtlsParameters.Role, len(req.DtlsParameters.Fingerprints))
 	l.maybeStartDtls()
 	return map[string]any{"dtlsLocalRole": role}, nil
 }
@@ -394,13 +396,13 @@ func (s *udpSocket) serve(handle func(b []byte, path icePath, hdr *rtp.Header)) 
 
 func (l *webrtcLink) readUDP(sock *udpSocket) {
 	sock.serve(func(b []byte, path icePath, hdr *rtp.Header) {
-		l.handlePacket(b, path, hdr, nowMs())
+		l.handlePacket(b, path, hdr, l.t.w.nowMs())
 	})
 }
 
 func (l *webrtcLink) acceptTCP(ln *net.TCPListener) {
 	gate := &tcpGate{}
-	acceptFramed(ln, gate, func(fc *netio.FramedConn, pc *pendingConn) {
+	acceptFramed(ln, gate, l.t.w.Go, func(fc *netio.FramedConn, pc *pendingConn) {
 		l.iceMu.Lock()
 		l.tcpConns[fc] = struct{}{}
 		l.iceMu.Unlock()
@@ -423,7 +425,7 @@ func (l *webrtcLink) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 		if err != nil {
 			return
 		}
-		l.handlePacket(b, path, &hdr, nowMs())
+		l.handlePacket(b, path, &hdr, l.t.w.nowMs())
 		if pc.pending() && l.validPath(path) {
 			pc.admit()
 		}
@@ -445,34 +447,51 @@ func (l *webrtcLink) handlePacket(b []byte, path icePath, hdr *rtp.Header, now i
 	if len(b) == 0 || l.closed.Load() {
 		return
 	}
-	switch first := b[0]; {
-	case ice.IsStun(b):
+	drops := &l.t.drops
+	switch kind := classifyPacket(b); kind {
+	case packetStun:
 		l.handleStun(b, path, now)
-	case first >= 20 && first <= 63:
+	case packetDtls:
 		if !l.validPath(path) {
-			l.droppedNoTuple.Add(1)
+			drops.unknownTuple.Add(1)
+			l.t.logDrop(logger.LevelWarn, logger.TagDtls, &l.t.logRL.unknownTuple, now, "ignoring DTLS data from an unknown ICE tuple")
 			return
 		}
-		if !dtlsChangeCipherSpecsValid(b) {
-			l.droppedDtlsInvalid.Add(1)
+		if len(b) > maxPionDatagram {
+			drops.oversized.Add(1)
+			l.t.logDrop(logger.LevelWarn, logger.TagDtls, &l.t.logRL.dtlsDrop, now, "ignoring oversized DTLS datagram")
+			return
+		}
+		if !dtlsDatagramValid(b) {
+			drops.dtlsInvalid.Add(1)
+			l.t.logDrop(logger.LevelWarn, logger.TagDtls, &l.t.logRL.dtlsDrop, now, "ignoring DTLS datagram with an invalid ChangeCipherSpec")
 			return
 		}
 		l.dtlsMu.Lock()
 		pc := l.dtlsPC
 		l.dtlsMu.Unlock()
-		if pc != nil {
-			pc.push(b)
+		if pc == nil {
+			drops.dtlsQueue.Add(1)
+			l.t.logDrop(logger.LevelWarn, logger.TagDtls, &l.t.logRL.dtlsDrop, now, "ignoring DTLS data received before connect()")
+			return
 		}
-	case first >= 128 && first <= 191:
+		pc.push(b)
+	case packetRtp, packetRtcp:
 		if !l.validPath(path) {
-			l.droppedNoTuple.Add(1)
+			drops.unknownTuple.Add(1)
+			if kind == packetRtcp {
+				l.t.logDrop(logger.LevelWarn, logger.TagRtcp, &l.t.logRL.unknownTuple, now, "ignoring RTCP packet from an unknown ICE tuple")
+			} else {
+				l.t.logDrop(logger.LevelWarn, logger.TagRtp, &l.t.logRL.unknownTuple, now, "ignoring RTP packet from an unknown ICE tuple")
+			}
 			return
 		}
+		rtcpPacket := kind == packetRtcp
 		if !l.srtpReady.Load() {
-			l.droppedSrtp.Add(1)
+			drops.srtp.Add(1)
+			l.t.logDrop(logger.LevelDebug, logger.TagSrtp, &l.t.logRL.srtpNotReady, now, "ignoring RTP/RTCP packet: no SRTP receiving session yet")
 			return
 		}
-		rtcpPacket := isRtcp(b)
 		l.recvMu.Lock()
 		var out []byte
 		var err error
@@ -483,7 +502,8 @@ func (l *webrtcLink) handlePacket(b []byte, path icePath, hdr *rtp.Header, now i
 		}
 		l.recvMu.Unlock()
 		if err != nil {
-			l.droppedSrtp.Add(1)
+			drops.srtp.Add(1)
+			l.t.logSrtpError(rtcpPacket, true, err, now)
 			return
 		}
 		if rtcpPacket {
@@ -492,7 +512,7 @@ func (l *webrtcLink) handlePacket(b []byte, path icePath, hdr *rtp.Header, now i
 			l.t.ReceiveRtp(out, hdr, now)
 		}
 	default:
-		l.t.listener.dropped.Add(1)
+		drops.unknownType.Add(1)
 	}
 }
 
@@ -514,8 +534,11 @@ func (l *webrtcLink) handleStun(b []byte, path icePath, now int64) {
 		resp = append([]byte(nil), res.Response...)
 	}
 	l.iceMu.Unlock()
+	if !res.Valid {
+		l.t.drops.stun.Add(1)
+	}
 	if resp != nil {
-		_ = path.send(resp)
+		_ = l.send(path, resp)
 	}
 	if res.Valid && l.server != nil {
 		l.server.addPath(path, l)
@@ -541,10 +564,18 @@ func (l *webrtcLink) afterIceChange(stateChanged, selectedChanged bool) {
 		}
 	}
 	if stateChanged {
+		if state == ice.StateDisconnected {
+			l.t.log.Warnf(logger.TagIce, "ICE disconnected: no valid tuple left [transportId:%s]", l.t.id)
+		} else {
+			l.t.log.Debugf(logger.TagIce, "ICE state %s [transportId:%s]", state, l.t.id)
+		}
 		l.t.w.EmitJSON(l.t.id, "icestatechange", map[string]any{"iceState": string(state)})
 	}
 	if selectedChanged && ok {
-		l.t.w.EmitJSON(l.t.id, "iceselectedtuplechange", map[string]any{"iceSelectedTuple": path.tuple()})
+		tup := path.tuple()
+		l.t.log.Debugf(logger.TagIce, "ICE selected tuple [transportId:%s, protocol:%s, local:%s:%d, remote:%s:%d]",
+			l.t.id, tup.Protocol, tup.LocalAddress, tup.LocalPort, tup.RemoteIP, tup.RemotePort)
+		l.t.w.EmitJSON(l.t.id, "iceselectedtuplechange", map[string]any{"iceSelectedTuple": tup})
 	}
 	if state == ice.StateConnected || state == ice.StateCompleted {
 		l.maybeStartDtls()
@@ -561,6 +592,7 @@ func (l *webrtcLink) tick(now int64) {
 
 func (l *webrtcLink) setDtlsState(state string, remoteCert string) {
 	l.dtlsState.Store(state)
+	l.t.log.Debugf(logger.TagDtls, "DTLS state %s [transportId:%s]", state, l.t.id)
 	m := map[string]any{"dtlsState": state}
 	if remoteCert != "" {
 		m["dtlsRemoteCert"] = remoteCert
@@ -608,8 +640,10 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 			return errors.New("no remote certificate")
 		}
 		if !checkRemoteFingerprint(raw[0], remote) {
+			l.t.log.Warnf(logger.TagDtls, "remote DTLS certificate matches none of the %d fingerprints given to connect() [transportId:%s]", len(remote), l.t.id)
 			return errors.New("remote certificate does not match any remote fingerprint")
 		}
+		l.t.log.Debugf(logger.TagDtls, "valid remote DTLS fingerprint [transportId:%s]", l.t.id)
 		remoteCert = raw[0]
 		return nil
 	})
@@ -639,6 +673,7 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 		opts = append(opts, dtls.WithClientAuth(dtls.RequireAnyClientCert))
 		conn, err = dtls.ServerWithOptions(pc, pc.RemoteAddr(), opts...)
 	}
+	l.t.log.Debugf(logger.TagDtls, "DTLS handshake starting in local role %s [transportId:%s]", role, l.t.id)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = conn.HandshakeContext(ctx)
@@ -646,7 +681,7 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 	}
 	if err != nil {
 		if !l.closed.Load() {
-			l.t.log.Warn("DTLS handshake failed: %v", err)
+			l.t.log.Warn("DTLS handshake failed [transportId:%s, local role:%s]: %v", l.t.id, role, err)
 			l.setDtlsState("failed", "")
 		}
 		if conn != nil {
@@ -655,7 +690,7 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 		return
 	}
 	if err := l.setupSrtp(conn, role == "client"); err != nil {
-		l.t.log.Warn("SRTP setup failed: %v", err)
+		l.t.log.Warn("SRTP setup failed [transportId:%s]: %v", l.t.id, err)
 		l.setDtlsState("failed", "")
 		_ = conn.Close()
 		return
@@ -680,6 +715,7 @@ func (l *webrtcLink) runDtls(pc *dtlsPacketConn, role string, remote []DtlsFinge
 // dtlsClosed runs when the DTLS session ends (alert or error).
 func (l *webrtcLink) dtlsClosed() {
 	if !l.closed.Load() {
+		l.t.log.Warnf(logger.TagDtls, "DTLS session ended by the remote (alert or error) [transportId:%s]", l.t.id)
 		l.srtpReady.Store(false)
 		l.setDtlsState("closed", "")
 	}
@@ -765,16 +801,31 @@ func (l *webrtcLink) setupSrtp(conn *dtls.Conn, isClient bool) error {
 	l.srtpRecv = recv
 	l.recvMu.Unlock()
 	l.srtpReady.Store(true)
+	l.t.log.Debugf(logger.TagSrtp, "SRTP sessions created [transportId:%s, profile:%s]", l.t.id, profile)
 	return nil
 }
 
 // sendRaw sends an already protected packet (DTLS) on the selected path.
 func (l *webrtcLink) sendRaw(b []byte) error {
-	sel := l.selected.Load()
-	if sel == nil {
-		return errors.New("no selected ICE tuple")
+	// A record that cannot be sent (no selected tuple while ICE is
+	// disconnected, a full TCP queue, a transient socket error) is lost
+	// like a datagram: DTLS and SCTP retransmit, whereas an error would
+	// end pion's SCTP write loop, and with it the association (mediasoup
+	// drops such packets too).
+	if sel := l.selected.Load(); sel != nil {
+		_ = l.send(*sel, b)
 	}
-	return sel.send(b)
+	return nil
+}
+
+// send sends b on path. A TCP path never blocks: a packet its queue has no
+// room for is dropped and counted here (SRTP, DTLS and STUN recover).
+func (l *webrtcLink) send(path icePath, b []byte) error {
+	err := path.send(b)
+	if err == netio.ErrSendQueueFull {
+		l.droppedTcpSendQueue.Add(1)
+	}
+	return err
 }
 
 func (l *webrtcLink) sendRtp(_ *Consumer, b []byte) bool {
@@ -802,24 +853,21 @@ func (l *webrtcLink) sendProtected(b []byte, rtcpPacket bool) bool {
 		out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, nil)
 	}
 	if err != nil {
+		l.t.logSrtpError(rtcpPacket, false, err, l.t.w.nowMs())
 		return false
 	}
 	if cap(out) > cap(l.sendBuf) {
 		l.sendBuf = out[:cap(out)]
 	}
-	return sel.send(out) == nil
+	return l.send(*sel, out) == nil
 }
 
 func (l *webrtcLink) fillDump(m map[string]any) {
 	for k, v := range l.info() {
 		m[k] = v
 	}
-	m["packetsDropped"] = map[string]any{
-		"unknownTuple": l.droppedNoTuple.Load(),
-		"srtp":         l.droppedSrtp.Load(),
-		"dtlsQueue":    l.droppedDtlsQueue.Load(),
-		"dtlsInvalid":  l.droppedDtlsInvalid.Load(),
-	}
+	// The transport's own drop counters are added to this map.
+	m["packetsDropped"] = map[string]any{"tcpSendQueueFull": l.droppedTcpSendQueue.Load()}
 }
 
 func (l *webrtcLink) fillStats(m map[string]any) {
@@ -905,7 +953,8 @@ func (c *dtlsPacketConn) push(b []byte) {
 		// Never block the socket's goroutine (it carries RTP, and on a
 		// WebRtcServer other transports): drop and count; DTLS and
 		// reliable SCTP retransmit.
-		c.l.droppedDtlsQueue.Add(1)
+		c.l.t.logDrop(logger.LevelWarn, logger.TagDtls, &c.l.t.logRL.dtlsDrop, c.l.t.w.nowMs(), "DTLS receive queue full, record dropped")
+		c.l.t.drops.dtlsQueue.Add(1)
 	}
 }
 

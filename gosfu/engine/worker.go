@@ -13,7 +13,9 @@ import (
 	"sort"
 	"sync"
 	"syscall"
+	"time"
 
+	"github.com/gosfu/gosfu/gosfu/clock"
 	"github.com/gosfu/gosfu/gosfu/logger"
 )
 
@@ -46,6 +48,12 @@ type requestHandler interface {
 // living inside the Node process.
 type Worker struct {
 	em Emitter
+	// clock is the time source of everything below the worker.
+	clock clock.Clock
+	// bounded is em when its queue is bounded: droppable events go through
+	// TryEmit and eventDrops counts the refused ones.
+	bounded    BoundedEmitter
+	eventDrops eventDrops
 	// emitMu fences emission against Close: once Close returns no event is
 	// delivered any more (the C shim frees its context right after).
 	emitMu  sync.RWMutex
@@ -72,6 +80,12 @@ type Worker struct {
 // NewWorker validates settings and starts a worker. Wrong settings give a
 // TypeError "wrong settings", as a mediasoup worker exiting with code 42 does.
 func NewWorker(data []byte, em Emitter) (*Worker, error) {
+	return NewWorkerWithClock(data, em, clock.NewReal())
+}
+
+// NewWorkerWithClock is NewWorker with the worker's time source: Go tests
+// pass a clock.Fake to drive timing logic without sleeping.
+func NewWorkerWithClock(data []byte, em Emitter, clk clock.Clock) (*Worker, error) {
 	s := Settings{LogLevel: "error", RtcMinPort: 10000, RtcMaxPort: 59999}
 	if len(data) > 0 {
 		if err := json.Unmarshal(data, &s); err != nil {
@@ -80,11 +94,13 @@ func NewWorker(data []byte, em Emitter) (*Worker, error) {
 	}
 	w := &Worker{
 		em:            em,
+		clock:         clk,
 		Settings:      s,
 		routers:       map[string]*Router{},
 		handlers:      map[string]requestHandler{},
 		webRtcServers: map[string]*WebRtcServer{},
 	}
+	w.bounded, _ = em.(BoundedEmitter)
 	level, err := logger.ParseLevel(s.LogLevel)
 	w.log = logger.New(level, logger.ParseTags(s.LogTags), w.emitLog)
 	w.wlog = w.log.Named("Worker")
@@ -115,24 +131,41 @@ func NewWorker(data []byte, em Emitter) (*Worker, error) {
 	return w, nil
 }
 
+// nowMs is the worker's clock in milliseconds: the time of the engine's
+// timers, rate calculators and stats timestamps.
+func (w *Worker) nowMs() int64 { return int64(w.clock.Now() / time.Millisecond) }
+
 // Logger returns the worker's logger.
 func (w *Worker) Logger() *logger.Logger { return w.log }
 
-func (w *Worker) emitLog(level logger.Level, name, msg string) {
+// emitLog sends a log line to Node; tag (the logTags it was logged under,
+// "rtx|rtcp" for several) is informative.
+func (w *Worker) emitLog(level logger.Level, tag logger.Tag, name, msg string) {
 	b, _ := json.Marshal(struct {
 		Level string `json:"level"`
+		Tag   string `json:"tag,omitempty"`
 		Name  string `json:"name"`
 		Msg   string `json:"msg"`
-	}{level.String(), name, msg})
+	}{level.String(), tag.String(), name, msg})
 	w.Emit(WorkerTarget, "log", b, false)
 }
 
-// Emit sends an event to the Node layer unless the worker is closed.
+// Emit sends an event to the Node layer unless the worker is closed. A
+// droppable event (see droppableEvents) is dropped and counted when the
+// emitter's queue is full; the others are always queued.
 func (w *Worker) Emit(target, event string, data []byte, binary bool) {
 	w.emitMu.RLock()
 	defer w.emitMu.RUnlock()
 	if w.emitOff || w.em == nil {
 		return
+	}
+	if w.bounded != nil {
+		if k := droppableKind(event); k >= 0 {
+			if !w.bounded.TryEmit(target, event, data, binary) {
+				w.eventDrops[k].Add(1)
+			}
+			return
+		}
 	}
 	w.em.Emit(target, event, data, binary)
 }
@@ -371,6 +404,8 @@ func (w *Worker) dump() any {
 			"channelRequestHandlers":      handlerIDs,
 			"channelNotificationHandlers": []string{},
 		},
+		// gosfu extension: the event queue's bound and drops.
+		"eventQueue": w.eventQueueDump(),
 	}
 }
 
@@ -390,7 +425,13 @@ func (w *Worker) updateSettings(data []byte) error {
 		}
 		level = l
 	}
-	w.log.Set(level, logger.ParseTags(req.LogTags))
+	// As mediasoup: absent logTags keep the current ones; [] clears them.
+	tags := w.log.Tags()
+	if req.LogTags != nil {
+		tags = logger.ParseTags(req.LogTags)
+	}
+	w.log.Set(level, tags)
+	w.wlog.Debugf(logger.TagInfo, "log settings updated [logLevel:%s, logTags:%s]", level, tags)
 	return nil
 }
 
@@ -400,7 +441,7 @@ func resourceUsage() (any, error) {
 		return nil, Errorf("getrusage failed: %v", err)
 	}
 	ms := func(tv syscall.Timeval) float64 { return float64(tv.Sec)*1000 + float64(tv.Usec)/1000 }
-	return map[string]any{
+	usage := map[string]any{
 		"ru_utime":    ms(ru.Utime),
 		"ru_stime":    ms(ru.Stime),
 		"ru_maxrss":   ru.Maxrss,
@@ -417,5 +458,7 @@ func resourceUsage() (any, error) {
 		"ru_nsignals": ru.Nsignals,
 		"ru_nvcsw":    ru.Nvcsw,
 		"ru_nivcsw":   ru.Nivcsw,
-	}, nil
+	}
+	addGoRuntimeUsage(usage)
+	return usage, nil
 }

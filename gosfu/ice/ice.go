@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/pion/stun/v4"
+
+	"github.com/gosfu/gosfu/gosfu/logger"
 )
 
 // State is the ICE state, named as mediasoup names it.
@@ -76,6 +78,30 @@ type Server[P comparable] struct {
 
 	req  stun.Message
 	resp stun.Message
+
+	// log (nil: silent) writes the server's ice-tagged lines, each with
+	// logID; refusals are rate-limited (a STUN flood must not flood logs).
+	log       *logger.Named
+	logID     string
+	rlInvalid logger.RateLimit
+	rlOldCred logger.RateLimit
+}
+
+// SetLogger makes the server log its ICE events (tag ice) to log, naming
+// itself id in each line.
+func (s *Server[P]) SetLogger(log *logger.Named, id string) {
+	s.log, s.logID = log, id
+}
+
+// refused logs a rejected STUN packet, rate-limited. Arguments are plain
+// strings so that nothing is built when the line is off.
+func (s *Server[P]) refused(remote netip.AddrPort, nowMs int64, why, detail string) {
+	if !s.log.On(logger.LevelWarn, logger.TagIce) {
+		return
+	}
+	if ok, skipped := s.rlInvalid.Allow(nowMs); ok {
+		s.log.Warnf(logger.TagIce, "%s%s [transportId:%s, remote:%s, suppressed:%d]", why, detail, s.logID, remote, skipped)
+	}
 }
 
 // Result tells what processing a packet changed.
@@ -148,30 +174,37 @@ func (s *Server[P]) Process(b []byte, path P, remote netip.AddrPort, nowMs int64
 	m := &s.req
 	m.Raw = append(m.Raw[:0], b...)
 	if err := m.Decode(); err != nil {
+		s.refused(remote, nowMs, "ignoring invalid STUN packet: ", err.Error())
 		return res
 	}
 	if m.Type.Class != stun.ClassRequest {
 		// Indications and responses are not for an ICE-lite server.
+		s.refused(remote, nowMs, "ignoring STUN message that is not a request: ", m.Type.Class.String())
 		return res
 	}
 	if m.Type.Method != stun.MethodBinding {
+		s.refused(remote, nowMs, "STUN request of unknown method, replying 400: ", m.Type.Method.String())
 		res.Response = s.errorResponse(m, remote, stun.CodeBadRequest, "unknown method", "")
 		return res
 	}
 	if !m.Contains(stun.AttrFingerprint) || stun.Fingerprint.Check(m) != nil {
+		s.refused(remote, nowMs, "STUN Binding request without valid FINGERPRINT, replying 400", "")
 		res.Response = s.errorResponse(m, remote, stun.CodeBadRequest, "missing FINGERPRINT attribute", "")
 		return res
 	}
 	if !m.Contains(stun.AttrPriority) {
+		s.refused(remote, nowMs, "STUN Binding request without PRIORITY, replying 400", "")
 		res.Response = s.errorResponse(m, remote, stun.CodeBadRequest, "missing PRIORITY attribute", "")
 		return res
 	}
-	pwd, ok := s.authenticate(m)
+	pwd, ok := s.authenticate(m, nowMs)
 	if !ok {
+		s.refused(remote, nowMs, "STUN Binding request with wrong USERNAME or MESSAGE-INTEGRITY, replying 401", "")
 		res.Response = s.errorResponse(m, remote, stun.CodeUnauthorized, "unauthorized", "")
 		return res
 	}
 	if m.Contains(stun.AttrICEControlled) {
+		s.refused(remote, nowMs, "STUN Binding request with ICE-CONTROLLED (role conflict), replying 487", "")
 		res.Response = s.errorResponse(m, remote, stun.CodeRoleConflict, "role conflict", pwd)
 		return res
 	}
@@ -205,7 +238,7 @@ func (s *Server[P]) selectedPath() selKey[P] {
 
 // authenticate checks USERNAME and MESSAGE-INTEGRITY against the current
 // credentials, then the previous ones (during an ICE restart).
-func (s *Server[P]) authenticate(m *stun.Message) (string, bool) {
+func (s *Server[P]) authenticate(m *stun.Message, nowMs int64) (string, bool) {
 	uname, err := m.Get(stun.AttrUsername)
 	if err != nil || !m.Contains(stun.AttrMessageIntegrity) {
 		return "", false
@@ -216,10 +249,18 @@ func (s *Server[P]) authenticate(m *stun.Message) (string, bool) {
 	}
 	if local == s.ufrag && stun.NewShortTermIntegrity(s.pwd).Check(m) == nil {
 		// The new credentials are in use: forget the old ones.
+		if s.oldUfrag != "" {
+			s.log.Debugf(logger.TagIce, "new ICE credentials in use [transportId:%s]", s.logID)
+		}
 		s.oldUfrag, s.oldPwd = "", ""
 		return s.pwd, true
 	}
 	if s.oldUfrag != "" && local == s.oldUfrag && stun.NewShortTermIntegrity(s.oldPwd).Check(m) == nil {
+		if s.log.On(logger.LevelDebug, logger.TagIce) {
+			if ok, _ := s.rlOldCred.Allow(nowMs); ok {
+				s.log.Debugf(logger.TagIce, "STUN request with the ICE credentials before restartIce() [transportId:%s]", s.logID)
+			}
+		}
 		return s.oldPwd, true
 	}
 	return "", false
@@ -264,10 +305,12 @@ func (s *Server[P]) addTuple(path P, remote netip.AddrPort, nowMs int64) int {
 		}
 	}
 	s.tuples = append(s.tuples, tuple[P]{path: path, remote: remote, lastValidMs: nowMs})
+	s.log.Debugf(logger.TagIce, "ICE tuple added [transportId:%s, remote:%s, tuples:%d]", s.logID, remote, len(s.tuples))
 	if len(s.tuples) > MaxTuples {
 		// Drop the oldest tuple that is not selected.
 		for i := range s.tuples {
 			if i != s.selected {
+				s.log.Warnf(logger.TagIce, "too many ICE tuples, removing the oldest one [transportId:%s, remote:%s]", s.logID, s.tuples[i].remote)
 				s.removeAt(i)
 				break
 			}
@@ -293,6 +336,7 @@ func (s *Server[P]) RemoveTuple(path P) (stateChanged, selectedChanged bool) {
 	for i := range s.tuples {
 		if s.tuples[i].path == path {
 			wasSelected := s.selected == i
+			s.log.Debugf(logger.TagIce, "ICE tuple removed [transportId:%s, remote:%s, selected:%t]", s.logID, s.tuples[i].remote, wasSelected)
 			s.removeAt(i)
 			if wasSelected {
 				return s.afterSelectedLoss()
@@ -325,6 +369,8 @@ func (s *Server[P]) Tick(nowMs int64) (stateChanged, selectedChanged bool) {
 	for i := 0; i < len(s.tuples); {
 		if nowMs-s.tuples[i].lastValidMs > s.consentMs {
 			wasSelected := s.selected == i
+			s.log.Warnf(logger.TagIce, "ICE consent expired, removing tuple [transportId:%s, remote:%s, selected:%t, silentMs:%d]",
+				s.logID, s.tuples[i].remote, wasSelected, nowMs-s.tuples[i].lastValidMs)
 			s.removeAt(i)
 			if wasSelected {
 				sc, sel := s.afterSelectedLoss()
