@@ -25,8 +25,6 @@ const mediaCodecs = Object.freeze([
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 ]);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('ActiveSpeakerObserver', function () {
   this.timeout(30000);
 
@@ -147,51 +145,56 @@ describe('ActiveSpeakerObserver', function () {
     const speakers = [];
     activeSpeakerObserver.on('dominantspeaker', ({ producer }) => speakers.push({ producer, at: Date.now() }));
 
+    // Positive steps wait for the event itself (generous timeouts: the
+    // observer runs on real intervals); "nothing happens" windows are
+    // counted in rounds of packets the feed sent (feed.ticks(n): n × 20 ms
+    // of audio), so that they hold on a loaded machine too.
     const feed = feedAudio([p1, p2, p3]);
     try {
       // Nobody speaks yet (all silent): no dominant speaker.
       Object.assign(feed.levels, { [p1.id]: 127, [p2.id]: 127, [p3.id]: 127 });
-      await sleep(500);
+      await feed.ticks(25);
       assert.deepEqual(speakers, []);
 
       // p2 speaks: dominant at once.
       feed.levels[p2.id] = 25;
-      await waitUntil(() => speakers.length === 1, 3000, 'first dominantspeaker');
+      await waitUntil(() => speakers.length === 1, 10000, 'first dominantspeaker');
       assert.equal(speakers[0].producer, p2);
 
       // p1 speaks a little louder (less than 6 dB): no switch.
       feed.levels[p1.id] = 22;
-      await sleep(1500);
+      await feed.ticks(75);
       assert.equal(speakers.length, 1);
 
       // p1 gets much louder: it takes over after about 900 ms.
       const louderAt = Date.now();
       feed.levels[p1.id] = 5;
       feed.levels[p2.id] = 40;
-      await waitUntil(() => speakers.length === 2, 5000, 'second dominantspeaker');
+      await waitUntil(() => speakers.length === 2, 10000, 'second dominantspeaker');
       assert.equal(speakers[1].producer, p1);
       assert.ok(speakers[1].at - louderAt >= 700, `switched after ${speakers[1].at - louderAt} ms`);
 
-      // A short burst of p3 does not take over.
+      // A short burst of p3, 10 dB louder than p1, does not take over.
+      feed.levels[p1.id] = 10;
       feed.levels[p3.id] = 0;
-      await sleep(300);
+      await feed.ticks(15);
       feed.levels[p3.id] = 127;
-      await sleep(1500);
+      await feed.ticks(75);
       assert.equal(speakers.length, 2);
 
       // Paused observer: nothing, even if p3 speaks loudly for long.
       await activeSpeakerObserver.pause();
       feed.levels[p3.id] = 0;
       feed.levels[p1.id] = 60;
-      await sleep(1500);
+      await feed.ticks(75);
       assert.equal(speakers.length, 2);
       await activeSpeakerObserver.resume();
-      await waitUntil(() => speakers.length === 3, 5000, 'third dominantspeaker');
+      await waitUntil(() => speakers.length === 3, 10000, 'third dominantspeaker');
       assert.equal(speakers[2].producer, p3);
 
       // The dominant producer closes: the loudest remaining one follows.
       p3.close();
-      await waitUntil(() => speakers.length === 4, 5000, 'fourth dominantspeaker');
+      await waitUntil(() => speakers.length === 4, 10000, 'fourth dominantspeaker');
       assert.equal(speakers[3].producer, p2);
     } finally {
       feed.stop();

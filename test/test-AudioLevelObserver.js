@@ -20,7 +20,6 @@ const mediaCodecs = Object.freeze([
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 ]);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('AudioLevelObserver', function () {
   this.timeout(30000);
@@ -184,7 +183,7 @@ describe('AudioLevelObserver', function () {
       Object.assign(feed.levels, {
         [p1.id]: 30, [p2.id]: 45, [p3.id]: 12, [p4.id]: 90,
       });
-      await waitUntil(() => volumes.length >= 2, 5000, 'two "volumes" events');
+      await waitUntil(() => volumes.length >= 2, 10000, 'two "volumes" events');
       const last = volumes[volumes.length - 1];
       assert.deepEqual(last.map(({ producer, volume }) => [producer, volume]), [[p3, -12], [p1, -30], [p2, -45]]);
       assert.equal(observerVolumes.length, volumes.length);
@@ -193,32 +192,34 @@ describe('AudioLevelObserver', function () {
       // A paused producer is left out.
       await p3.pause();
       const n = volumes.length;
-      await waitUntil(() => volumes.length >= n + 2, 5000, '"volumes" events');
+      await waitUntil(() => volumes.length >= n + 2, 10000, '"volumes" events');
       assert.deepEqual(volumes[volumes.length - 1].map(({ producer, volume }) => [producer.id, volume]),
         [[p1.id, -30], [p2.id, -45]]);
       await p3.resume();
 
       // Everybody stops: one "silence".
       for (const p of [p1, p2, p3, p4]) delete feed.levels[p.id];
-      await waitUntil(() => silences === 1, 5000, '"silence"');
+      await waitUntil(() => silences === 1, 10000, '"silence"');
       const volumesAtSilence = volumes.length;
-      await sleep(1200);
+      // Nothing more for a while (the feed sends nothing: a wall-clock window).
+      await new Promise((resolve) => setTimeout(resolve, 1200));
       assert.equal(silences, 1);
       assert.equal(volumes.length, volumesAtSilence);
 
       // Back: volumes again; pausing the observer emits "silence" and then nothing.
       feed.levels[p2.id] = 20;
-      await waitUntil(() => volumes.length > volumesAtSilence, 5000, '"volumes" after silence');
+      await waitUntil(() => volumes.length > volumesAtSilence, 10000, '"volumes" after silence');
       assert.deepEqual(volumes[volumes.length - 1].map(({ producer, volume }) => [producer.id, volume]), [[p2.id, -20]]);
       const pausedSilence = waitFor(audioLevelObserver, 'silence');
       await audioLevelObserver.pause();
       await pausedSilence;
       const volumesAtPause = volumes.length;
-      await sleep(1200);
+      // Nothing while paused, over 1.2 s of audio sent to the observer.
+      await feed.ticks(60);
       assert.equal(volumes.length, volumesAtPause);
       assert.equal(silences, 2);
       await audioLevelObserver.resume();
-      await waitUntil(() => volumes.length > volumesAtPause, 5000, '"volumes" after resume');
+      await waitUntil(() => volumes.length > volumesAtPause, 10000, '"volumes" after resume');
 
       // A closed producer leaves the observer (mediasoup emits no "removeproducer" for it).
       let removed = 0;
@@ -226,7 +227,7 @@ describe('AudioLevelObserver', function () {
       feed.levels[p1.id] = 10;
       p1.close();
       const afterClose = volumes.length;
-      await waitUntil(() => volumes.length >= afterClose + 2, 5000, '"volumes" after producer close');
+      await waitUntil(() => volumes.length >= afterClose + 2, 10000, '"volumes" after producer close');
       assert.deepEqual(volumes[volumes.length - 1].map(({ producer }) => producer.id), [p2.id]);
       assert.equal(removed, 0);
     } finally {
@@ -244,7 +245,8 @@ describe('AudioLevelObserver', function () {
     audioLevelObserver.on('silence', () => events++);
     const feed = feedAudio([plain]);
     feed.levels[plain.id] = 10;
-    await sleep(800);
+    // Negative check over 0.8 s of audio sent (three intervals and more).
+    await feed.ticks(40);
     feed.stop();
     assert.equal(events, 0);
   });

@@ -5,7 +5,9 @@ const assert = require('node:assert/strict');
 const gosfu = require('../');
 const { Router } = require('../lib/Router');
 const { FakeChannel } = require('./fakeChannel');
-const { waitFor, closeWorker, assertRejects } = require('./helpers');
+const {
+  waitFor, waitUntil, closeWorker, assertRejects,
+} = require('./helpers');
 
 const {
   InvalidStateError, UnsupportedError, NotFoundError, Consumer,
@@ -575,7 +577,7 @@ describe('Consumer', () => {
     consumer.observer.once('resume', () => events.push('resume'));
     consumer.observer.once('pause', () => events.push('pause'));
     await Promise.all([audioProducer.pause(), audioProducer.resume()]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(() => events.length === 2, 5000, 'consumer observer "pause" and "resume"');
     assert.deepEqual(events, ['pause', 'resume']);
     assert.equal(consumer.paused, false);
   });

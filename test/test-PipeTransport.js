@@ -535,14 +535,22 @@ describe('PipeTransport media (DirectTransport → pipeToRouter → DirectTransp
       await producer.pause();
       await paused;
       const countPaused = got.length;
+      // Negative checks: once the producer counted every packet sent (the
+      // engine decided about each), a window for anything crossing the pipe.
+      const settle = async () => {
+        const sent = streams.reduce((n, s) => n + s.index, 0);
+        await waitUntil(async () => (await producer.getStats()).reduce((n, s) => n + s.packetCount, 0) >= sent,
+          5000, `producer packetCount ${sent}`, 20);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      };
       sendFrames(producer, streams, 5);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await settle();
       assert.equal(got.length, countPaused);
       const resumed = waitFor(consumer, 'producerresume');
       await producer.resume();
       await resumed;
       sendFrames(producer, streams, 3);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await settle();
       assert.equal(got.length, countPaused, 'delta frames forwarded after resume');
       for (const s of streams) s.requestKeyFrame();
       sendFrames(producer, streams, 5);

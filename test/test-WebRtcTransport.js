@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const net = require('net');
 
 const gosfu = require('../');
+const { waitUntil } = require('./helpers');
 
 const mediaCodecs = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -218,8 +219,9 @@ describe('WebRtcServer', () => {
     assert.equal(t1.closed, true);
     assert.deepEqual(unhandled, [t2, t1]);
     assert.equal(router.transportsForTesting.size, 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual((await worker.dump()).webRtcServerIds, []);
+    // server.close() does not wait for the engine: poll until it is gone.
+    await waitUntil(async () => (await worker.dump()).webRtcServerIds.length === 0, 5000,
+      'the WebRtcServer to leave worker.dump()', 20);
   });
 
   it('worker.close() emits workerclose on the server', async () => {

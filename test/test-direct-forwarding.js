@@ -81,9 +81,15 @@ function assertForwarded(packets, { ssrc, payloadType }) {
   }
 }
 
-/** Settles the engine's asynchronous event delivery. */
-async function flush(ms = 100) {
-  await sleep(ms);
+/**
+ * Before a "nothing was forwarded" check: waits until the producer has
+ * counted every packet `stream` sent (the engine has decided about each),
+ * then leaves a short window for a forwarded packet's "rtp" event.
+ */
+async function flush(producer, stream) {
+  await waitUntil(async () => ((await producer.getStats())[0]?.packetCount ?? 0) >= stream.index, 5000,
+    `producer packetCount ${stream.index}`, 20);
+  await sleep(100);
 }
 
 describe('DirectTransport forwarding (producer.send() → consumer "rtp")', function () {
@@ -140,7 +146,7 @@ describe('DirectTransport forwarding (producer.send() → consumer "rtp")', func
     // Consumer paused: nothing.
     await consumer.pause();
     sendFrames(producer, stream, 5);
-    await flush();
+    await flush(producer, stream);
     assert.equal(got.packets.length, 30, 'packets forwarded while the consumer was paused');
 
     // Resumed: the consumer asks the producer's endpoint for a key frame
@@ -151,7 +157,7 @@ describe('DirectTransport forwarding (producer.send() → consumer "rtp")', func
     const pli = producerRtcp.find((e) => e.type === 'pli');
     assert.equal(pli.mediaSsrc, PRODUCER_SSRC);
     const deltas = sendFrames(producer, stream, 3);
-    await flush();
+    await flush(producer, stream);
     assert.equal(got.packets.length, 30, 'delta frames forwarded before a key frame');
     stream.requestKeyFrame();
     const resumed = sendFrames(producer, stream, 3);
@@ -171,7 +177,7 @@ describe('DirectTransport forwarding (producer.send() → consumer "rtp")', func
     assert.equal(consumer.paused, false);
     stream.requestKeyFrame();
     sendFrames(producer, stream, 3);
-    await flush();
+    await flush(producer, stream);
     assert.equal(got.packets.length, 39, 'packets forwarded while the producer was paused');
 
     // Producer resumed: 'producerresume', forwarding restarts at a key frame.
@@ -180,7 +186,7 @@ describe('DirectTransport forwarding (producer.send() → consumer "rtp")', func
     await onResume;
     assert.equal(consumer.producerPaused, false);
     sendFrames(producer, stream, 2); // delta frames: gated
-    await flush();
+    await flush(producer, stream);
     assert.equal(got.packets.length, 39, 'delta frames forwarded after producer resume');
     stream.requestKeyFrame();
     const again = sendFrames(producer, stream, 2);

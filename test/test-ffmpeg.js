@@ -28,7 +28,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const gosfu = require('../');
-const { closeWorker, tmpDir } = require('./helpers');
+const { closeWorker, tmpDir, waitStable } = require('./helpers');
 const {
   requireFfmpeg, runFfmpeg, freeUdpPortPair, waitUdpPortBound, receiveSdp, parseFrameHashes,
   parseFrameHashHeader,
@@ -201,9 +201,12 @@ describe('ffmpeg ⇄ PlainTransport (real VP8/Opus media)', function () {
     const sent = await sender.exited;
     assert.equal(sent.code, 0, `sending ffmpeg failed:\n${sender.stderr().slice(-3000)}`);
 
-    // Let the last packets through, then read the stats while the counters
-    // still hold every packet of the run.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Let the last packets through (the consumers' counters stop rising),
+    // then read the stats while the counters still hold every packet of
+    // the run.
+    await waitStable(async () => [
+      (await videoConsumer.getStats())[0]?.packetCount, (await audioConsumer.getStats())[0]?.packetCount,
+    ], 10000, 'the consumers\' packet counts to settle');
     const stats = {
       videoProducer: await videoProducer.getStats(),
       audioProducer: await audioProducer.getStats(),

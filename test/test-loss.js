@@ -343,7 +343,11 @@ describe('PlainTransport loss repair and RTCP feedback (NACK/RTX, PLI, SR)', fun
     const s = await setup({ dropMedia: (n) => n % 10 === 5 });
     const startedAt = Date.now();
     await s.stream(80); // 240 packets over 1.6 s
-    await waitUntil(() => s.receiver.missing.size === 0, 2000, 'all losses repaired').catch(() => {});
+    // Wait for everything the checks below count (on timeout they say
+    // what is missing), then a short window in which a duplicate or an
+    // extra packet would show.
+    await waitUntil(() => s.receiver.missing.size === 0 && s.relay.mediaSeen >= 240
+      && s.receiver.media.size + s.receiver.repaired.size >= 240, 10000, 'all losses repaired').catch(() => {});
     await sleep(100);
     const { receiver, relay } = s;
 
@@ -379,6 +383,8 @@ describe('PlainTransport loss repair and RTCP feedback (NACK/RTX, PLI, SR)', fun
     // Sender reports for the consumer's SSRC reach the receiver, each
     // counting what the consumer had sent when it was built (RTX excluded).
     assert.ok(receiver.srs.length >= 1, 'no SR received');
+    // An SR the relay just passed on may still be on its way.
+    await waitUntil(() => receiver.srs.length === relay.srs.length, 3000, 'the relayed SRs at the receiver').catch(() => {});
     assert.equal(receiver.srs.length, relay.srs.length);
     const consumerSrs = relay.srs.filter((sr) => sr.entry.ssrc === s.c.ssrc);
     assert.equal(consumerSrs.length, relay.srs.length, 'SRs for other SSRCs');
@@ -402,7 +408,9 @@ describe('PlainTransport loss repair and RTCP feedback (NACK/RTX, PLI, SR)', fun
     const skipped = new Set([10, 11, 40, 77, 100]);
     const s = await setup({ senderSkips: skipped, receiverNacks: false });
     await s.stream(40); // 120 packets
-    await waitUntil(() => s.receiver.media.size === 120, 2000, 'every packet at the receiver').catch(() => {});
+    // Wait for every packet (on timeout the checks below say what is
+    // missing), then a short window in which a duplicate would show.
+    await waitUntil(() => s.receiver.media.size === 120, 10000, 'every packet at the receiver').catch(() => {});
     await sleep(100);
     const { sender, receiver } = s;
 

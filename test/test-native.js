@@ -98,7 +98,8 @@ describe('native boundary', () => {
         assert.equal(results.length, 1000);
         assert.ok(results.filter((r) => r === 'ok').length >= 1);
         await waitFor(worker, 'subprocessclose');
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Negative check: no late event after close.
+        await new Promise((resolve) => setTimeout(resolve, 100));
         assert.equal(afterClose, 0);
         await assertRejects(worker.channel.requestAsync('worker.dump'), InvalidStateError,
           'Channel closed, cannot send request [method:worker.dump]');

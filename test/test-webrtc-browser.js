@@ -247,6 +247,8 @@ describe('WebRTC with Chromium and mediasoup-client', function () {
       // Producer/Consumer suites.)
       await pollUntil(() => consumers.video.producerPaused, (paused) => paused, 3000, 'consumer.producerPaused');
       assert.deepEqual(consumerEvents.video.map((e) => e.name), ['producerpause']);
+      // Then framesDecoded must stand still: after what was in flight and
+      // in the jitter buffer, two reads 1.2 s apart must agree.
       await sleep(700); // what was in flight and in the jitter buffer
       let stalled = await stats('video');
       const stallDeadline = Date.now() + 8000;

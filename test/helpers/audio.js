@@ -45,12 +45,17 @@ function audioProducerOptions(ssrc, { withAudioLevel = true } = {}) {
 /**
  * Sends a packet every 20 ms to every producer with a level in `levels`
  * (producer id → level; delete or set undefined to stop one). Returns
- * {levels, stop()}.
+ * {levels, stop(), ticks(n)}: ticks(n) resolves after n more rounds of
+ * packets, i.e. n × 20 ms of audio however late the timer runs (for
+ * "nothing happens while ..." windows that must hold even on a loaded
+ * machine).
  */
 function feedAudio(producers) {
   const levels = {};
   const seqs = new Map();
   const ssrcs = new Map(producers.map((p) => [p.id, p.rtpParameters.encodings[0].ssrc]));
+  let rounds = 0;
+  const waiters = [];
   const timer = setInterval(() => {
     for (const producer of producers) {
       const level = levels[producer.id];
@@ -59,11 +64,18 @@ function feedAudio(producers) {
       seqs.set(producer.id, seq);
       producer.send(audioLevelPacket({ ssrc: ssrcs.get(producer.id), seq, level }));
     }
+    rounds++;
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (rounds >= waiters[i].at) waiters.splice(i, 1)[0].resolve();
+    }
   }, 20);
   return {
     levels,
     stop() {
       clearInterval(timer);
+    },
+    ticks(n) {
+      return new Promise((resolve) => waiters.push({ at: rounds + n, resolve }));
     },
   };
 }

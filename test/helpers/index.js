@@ -26,12 +26,33 @@ function waitFor(emitter, event, ms = 5000) {
   });
 }
 
-/** Resolves once `predicate()` is true (polled); rejects after `ms`. */
-async function waitUntil(predicate, ms = 5000, what = 'condition') {
+/**
+ * Resolves once `predicate()` is true (polled every `interval` ms; it may
+ * return a promise, e.g. one reading stats); rejects after `ms`.
+ */
+async function waitUntil(predicate, ms = 5000, what = 'condition', interval = 5) {
   const deadline = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timeout waiting for ${what} (${ms} ms)`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+/**
+ * Resolves with `read()`'s value once two reads `interval` ms apart give the
+ * same value (compared as JSON): for counters that rise while packets are
+ * still in flight. Rejects after `ms`.
+ */
+async function waitStable(read, ms = 10000, what = 'stable value', interval = 200) {
+  const deadline = Date.now() + ms;
+  let last = JSON.stringify(await read());
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, interval));
+    const value = await read();
+    const json = JSON.stringify(value);
+    if (json === last) return value;
+    if (Date.now() > deadline) throw new Error(`timeout waiting for ${what} (${ms} ms); last value: ${json}`);
+    last = json;
   }
 }
 
@@ -148,6 +169,7 @@ function jsonLines(stdout) {
 module.exports = {
   waitFor,
   waitUntil,
+  waitStable,
   closeWorker,
   assertError,
   assertRejects,

@@ -133,6 +133,8 @@ const scenarios = {
     const main = await gosfu.createWorker();
     const thread = new Thread(__filename, { workerData: { scenario: 'in-thread-open' } });
     await once(thread, 'message');
+    // Let the thread's worker run (and log) for a moment: terminate() must
+    // hit it mid-work, not right after start-up.
     await new Promise((r) => setTimeout(r, 50));
     const code = await thread.terminate();
     // The main thread's engine still works.
