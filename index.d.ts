@@ -664,6 +664,10 @@ export declare namespace types {
     unknownType: number;
     /** WebRtcTransport: outgoing packets dropped on a full ICE-TCP send queue. */
     tcpSendQueueFull?: number;
+    /** WebRtcTransport, own TCP listeners: ICE-TCP connections that ended inside an RFC 4571 frame or whose first frame was not STUN. */
+    tcpFraming?: number;
+    /** WebRtc, Plain and Pipe transports: outgoing packets dropped because the UDP socket's send buffer was full (sends never wait). */
+    udpSendBufferFull?: number;
     [counter: string]: number;
   };
 
@@ -1046,6 +1050,43 @@ export declare namespace types {
     appData?: WebRtcServerAppData;
   };
 
+  export type IpPort = {
+    ip: string;
+    port: number;
+  };
+
+  export type IceUserNameFragment = {
+    localIceUsernameFragment: string;
+    webRtcTransportId: string;
+  };
+
+  /**
+   * gosfu extension: what a WebRtcServer's sockets received and could give
+   * to no transport (see docs/engine-protocol.md, "WebRtcServer").
+   */
+  export type WebRtcServerPacketsDropped = {
+    /** STUN whose USERNAME names no transport's local ufrag. */
+    unknownUfrag: number;
+    /** Other packets from a tuple no transport validated. */
+    unknownTuple: number;
+    /** STUN that does not decode or has no USERNAME. */
+    stunInvalid: number;
+    /** ICE-TCP connections that ended inside an RFC 4571 frame or whose first frame was not STUN. */
+    tcpFraming: number;
+    [counter: string]: number;
+  };
+
+  export type WebRtcServerDump = {
+    id: string;
+    udpSockets: IpPort[];
+    tcpServers: IpPort[];
+    webRtcTransportIds: string[];
+    localIceUsernameFragments: IceUserNameFragment[];
+    tupleHashes: { tuple: TransportTuple; webRtcTransportId: string }[];
+    /** gosfu extension. */
+    packetsDropped: WebRtcServerPacketsDropped;
+  };
+
   export type WebRtcServerEvents = {
     workerclose: [];
   };
@@ -1069,7 +1110,7 @@ export declare namespace types {
     get observer(): WebRtcServerObserver;
     close(): void;
     workerClosed(): void;
-    dump(): Promise<unknown>;
+    dump(): Promise<WebRtcServerDump>;
   }
 
   // ------------------------------------------------------- DirectTransport

@@ -4,6 +4,7 @@
 // validation, state, close cascades. Media flows are in
 // test-webrtc-browser.js (Chromium) and gosfu/engine/webrtc_pion_test.go.
 const assert = require('node:assert/strict');
+const dgram = require('dgram');
 const net = require('net');
 
 const gosfu = require('../');
@@ -209,6 +210,14 @@ describe('WebRtcServer', () => {
     assert.deepEqual(dump.udpSockets, [{ ip: '127.0.0.1', port }]);
     assert.deepEqual(dump.tcpServers, [{ ip: '127.0.0.1', port }]);
     assert.deepEqual([...dump.webRtcTransportIds].sort(), [t1.id, t2.id].sort());
+    // gosfu extension: what the server could route to no transport.
+    assert.deepEqual(dump.packetsDropped, { unknownUfrag: 0, unknownTuple: 0, stunInvalid: 0, tcpFraming: 0 });
+    const stray = dgram.createSocket('udp4');
+    const rtp = Buffer.from([0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    await new Promise((resolve, reject) => stray.send(rtp, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    stray.close();
+    await waitUntil(async () => (await server.dump()).packetsDropped.unknownTuple === 1, 5000,
+      'the stray datagram to be counted', 20);
     t2.close();
     assert.deepEqual(unhandled, [t2]);
     let listenserverclose = 0;

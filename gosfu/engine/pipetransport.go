@@ -53,6 +53,10 @@ func (r *Router) createPipeTransport(data []byte) (any, error) {
 		return nil, listenError(err)
 	}
 	l.conn = conn
+	if l.sender, err = netio.NewUDPSender(conn); err != nil {
+		conn.Close()
+		return nil, listenError(err)
+	}
 	l.localTuple = netio.LocalTuple(conn.LocalAddr().(*net.UDPAddr).AddrPort(), req.ListenInfo.AnnouncedAddress, "udp")
 	pl := &pipeLink{plainLink: l, rtx: req.EnableRtx}
 	t := newTransport(r, req.TransportID, "pipe")
@@ -115,6 +119,7 @@ func (pl *pipeLink) fillDump(m map[string]any) {
 	for k, v := range pl.info() {
 		m[k] = v
 	}
+	pl.fillSendDrops(m)
 }
 
 func (pl *pipeLink) fillStats(m map[string]any) {

@@ -65,8 +65,12 @@ type plainLink struct {
 	t        *Transport
 	conn     *net.UDPConn
 	rtcpConn *net.UDPConn
-	rtcpMux  bool
-	comedia  bool
+	// sender and rtcpSender send on conn and rtcpConn without ever
+	// waiting for room in the socket's send buffer.
+	sender     *netio.UDPSender
+	rtcpSender *netio.UDPSender
+	rtcpMux    bool
+	comedia    bool
 
 	localTuple     netio.Tuple
 	localRtcpTuple netio.Tuple
@@ -95,6 +99,10 @@ type plainLink struct {
 	// sendHdr is the header EncryptRTP parses into (guarded by sendMu): a
 	// nil header makes pion allocate one, and its extensions, per packet.
 	sendHdr rtp.Header
+
+	// droppedUdpSendBuffer counts packets (RTP, RTCP, SCTP) dropped
+	// because the socket's send buffer was full.
+	droppedUdpSendBuffer atomic.Uint64
 }
 
 func (r *Router) createPlainTransport(data []byte) (any, error) {
@@ -141,6 +149,10 @@ func (r *Router) createPlainTransport(data []byte) (any, error) {
 		return nil, listenError(err)
 	}
 	l.conn = conn
+	if l.sender, err = netio.NewUDPSender(conn); err != nil {
+		conn.Close()
+		return nil, listenError(err)
+	}
 	l.localTuple = netio.LocalTuple(conn.LocalAddr().(*net.UDPAddr).AddrPort(), req.ListenInfo.AnnouncedAddress, "udp")
 	if !rtcpMux {
 		info := *req.ListenInfo
@@ -154,6 +166,11 @@ func (r *Router) createPlainTransport(data []byte) (any, error) {
 			return nil, listenError(err)
 		}
 		l.rtcpConn = rc
+		if l.rtcpSender, err = netio.NewUDPSender(rc); err != nil {
+			conn.Close()
+			rc.Close()
+			return nil, listenError(err)
+		}
 		l.localRtcpTuple = netio.LocalTuple(rc.LocalAddr().(*net.UDPAddr).AddrPort(), info.AnnouncedAddress, "udp")
 	}
 	t := newTransport(r, req.TransportID, "plain")
@@ -540,7 +557,7 @@ func (l *plainLink) sendRtp(_ *Consumer, b []byte) bool {
 	if dst == nil {
 		return false
 	}
-	return l.send(l.conn, b, *dst, false)
+	return l.send(l.sender, b, *dst, false)
 }
 
 func (l *plainLink) sendRtcp(b []byte) bool {
@@ -549,16 +566,16 @@ func (l *plainLink) sendRtcp(b []byte) bool {
 		if dst == nil {
 			return false
 		}
-		return l.send(l.conn, b, *dst, true)
+		return l.send(l.sender, b, *dst, true)
 	}
 	dst := l.remoteRtcp.Load()
 	if dst == nil {
 		return false
 	}
-	return l.send(l.rtcpConn, b, *dst, true)
+	return l.send(l.rtcpSender, b, *dst, true)
 }
 
-func (l *plainLink) send(conn *net.UDPConn, b []byte, dst netip.AddrPort, rtcpPacket bool) bool {
+func (l *plainLink) send(sender *netio.UDPSender, b []byte, dst netip.AddrPort, rtcpPacket bool) bool {
 	l.sendMu.Lock()
 	defer l.sendMu.Unlock()
 	out := b
@@ -580,14 +597,31 @@ func (l *plainLink) send(conn *net.UDPConn, b []byte, dst netip.AddrPort, rtcpPa
 			l.sendBuf = out[:cap(out)]
 		}
 	}
-	_, err := conn.WriteToUDPAddrPort(out, dst)
-	return err == nil
+	return l.sendUDP(sender, out, dst) == nil
+}
+
+// sendUDP sends b without waiting: a packet the socket's send buffer has
+// no room for is dropped and counted (NACK/RTX and SCTP recover), as
+// mediasoup's uv_udp_try_send drops it.
+func (l *plainLink) sendUDP(sender *netio.UDPSender, b []byte, dst netip.AddrPort) error {
+	err := sender.TrySendTo(b, dst)
+	if err == netio.ErrSendBufferFull {
+		l.droppedUdpSendBuffer.Add(1)
+	}
+	return err
 }
 
 func (l *plainLink) fillDump(m map[string]any) {
 	for k, v := range l.info() {
 		m[k] = v
 	}
+	l.fillSendDrops(m)
+}
+
+// fillSendDrops adds the link's send-side drop counters to
+// m["packetsDropped"] (the transport's own are added to that map).
+func (l *plainLink) fillSendDrops(m map[string]any) {
+	m["packetsDropped"] = map[string]any{"udpSendBufferFull": l.droppedUdpSendBuffer.Load()}
 }
 
 func (l *plainLink) fillStats(m map[string]any) {

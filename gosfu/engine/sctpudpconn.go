@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gosfu/gosfu/gosfu/netio"
 )
 
 // isSctp tells an SCTP packet on a plain UDP tuple: a 12-byte common
@@ -114,7 +116,13 @@ func (c *udpSctpConn) Write(p []byte) (int, error) {
 	if dst == nil {
 		return 0, os.ErrDeadlineExceeded
 	}
-	if _, err := c.l.conn.WriteToUDPAddrPort(p, *dst); err != nil {
+	switch err := c.l.sendUDP(c.l.sender, p, *dst); err {
+	case nil:
+	case netio.ErrSendBufferFull:
+		// Lost like a datagram (SCTP retransmits): an error would end
+		// pion's write loop, and with it the association.
+		return len(p), nil
+	default:
 		return 0, err
 	}
 	c.l.t.sendStats.add(len(p), trafficOther, c.l.t.w.nowMs())

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,26 @@ type pendingConn struct {
 	// check free of locks.
 	waiting atomic.Bool
 	once    sync.Once
+	// sawFrame: a non-empty frame was read (by the one reader goroutine).
+	sawFrame bool
+}
+
+// notIce reports whether b, the next frame read, shows that the peer does
+// not speak ICE-TCP: the first frame on an RFC 6544 connection is a STUN
+// binding request. Such a frame is dropped and counted as a framing error.
+func (p *pendingConn) notIce(b []byte) bool {
+	if p.sawFrame || len(b) == 0 {
+		return false
+	}
+	p.sawFrame = true
+	return classifyPacket(b) != packetStun
+}
+
+// tcpFramingError tells whether err, which ended an ICE-TCP connection's
+// reads, breaks RFC 4571 framing (the stream ended inside a frame, or a
+// frame is longer than any packet) rather than being an ordinary close.
+func tcpFramingError(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, netio.ErrFrameTooLarge)
 }
 
 func (p *pendingConn) pending() bool { return p.waiting.Load() }

@@ -36,8 +36,23 @@ type WebRtcServer struct {
 	links   map[*webrtcLink]struct{}
 	tcpConn map[*netio.FramedConn]struct{}
 
-	dropped atomic.Uint64
-	wg      sync.WaitGroup
+	drops serverDrops
+	wg    sync.WaitGroup
+}
+
+// serverDrops counts what a WebRtcServer received and could give to no
+// transport, per cause (dump()'s packetsDropped, a gosfu extension). What
+// reaches a transport is counted by the transport.
+type serverDrops struct {
+	// unknownUfrag: STUN whose USERNAME names no transport's ufrag.
+	unknownUfrag atomic.Uint64
+	// unknownTuple: other packets from a tuple no transport validated.
+	unknownTuple atomic.Uint64
+	// stunInvalid: STUN that does not decode or has no USERNAME.
+	stunInvalid atomic.Uint64
+	// tcpFraming: ICE-TCP connections that broke RFC 4571 framing (ended
+	// inside a frame) or whose first frame was not STUN.
+	tcpFraming atomic.Uint64
 }
 
 func (w *Worker) webRtcServer(id string) *WebRtcServer {
@@ -76,7 +91,10 @@ func (w *Worker) createWebRtcServer(data []byte) (any, error) {
 			if err != nil {
 				return fail(err)
 			}
-			sock := &udpSocket{conn: conn, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), announced: info.AnnouncedAddress}
+			sock, err := newUdpSocket(conn, info.AnnouncedAddress)
+			if err != nil {
+				return fail(err)
+			}
 			s.udp = append(s.udp, sock)
 			s.locals = append(s.locals, sock.local)
 		case "tcp":
@@ -195,7 +213,17 @@ func (s *WebRtcServer) removeLink(l *webrtcLink) {
 	}
 }
 
+// removePath forgets the route of a tuple l's ICE dropped.
+func (s *WebRtcServer) removePath(p icePath, l *webrtcLink) {
+	s.mu.Lock()
+	if s.byPath[p] == l {
+		delete(s.byPath, p)
+	}
+	s.mu.Unlock()
+}
+
 // route finds the transport of a packet: by path, else (STUN) by ufrag.
+// A packet it finds none for is counted.
 func (s *WebRtcServer) route(b []byte, p icePath) *webrtcLink {
 	s.mu.RLock()
 	l := s.byPath[p]
@@ -204,15 +232,20 @@ func (s *WebRtcServer) route(b []byte, p icePath) *webrtcLink {
 		return l
 	}
 	if classifyPacket(b) != packetStun {
+		s.drops.unknownTuple.Add(1)
 		return nil
 	}
 	u := stunLocalUfrag(b)
 	if u == "" {
+		s.drops.stunInvalid.Add(1)
 		return nil
 	}
 	s.mu.RLock()
 	l = s.byUfrag[u]
 	s.mu.RUnlock()
+	if l == nil {
+		s.drops.unknownUfrag.Add(1)
+	}
 	return l
 }
 
@@ -235,7 +268,6 @@ func (s *WebRtcServer) readUDP(sock *udpSocket) {
 	sock.serve(func(b []byte, p icePath, hdr *rtp.Header) {
 		l := s.route(b, p)
 		if l == nil {
-			s.dropped.Add(1)
 			return
 		}
 		l.handlePacket(b, p, hdr, s.w.nowMs())
@@ -281,11 +313,20 @@ func (s *WebRtcServer) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 	for {
 		b, err := fc.ReadFrame(buf)
 		if err != nil {
+			if tcpFramingError(err) {
+				s.drops.tcpFraming.Add(1)
+			}
 			return
+		}
+		if pc.notIce(b) {
+			s.drops.tcpFraming.Add(1)
+			continue
+		}
+		if len(b) == 0 {
+			continue // an RFC 4571 null packet
 		}
 		l := s.route(b, p)
 		if l == nil {
-			s.dropped.Add(1)
 			continue
 		}
 		owner = l
@@ -335,6 +376,13 @@ func (s *WebRtcServer) dump() any {
 		"webRtcTransportIds":        ids,
 		"localIceUsernameFragments": ufrags,
 		"tupleHashes":               tuples,
+		// gosfu extension.
+		"packetsDropped": map[string]any{
+			"unknownUfrag": s.drops.unknownUfrag.Load(),
+			"unknownTuple": s.drops.unknownTuple.Load(),
+			"stunInvalid":  s.drops.stunInvalid.Load(),
+			"tcpFraming":   s.drops.tcpFraming.Load(),
+		},
 	}
 }
 

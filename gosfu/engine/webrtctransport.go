@@ -37,8 +37,19 @@ func icePriority(localPreference int) uint32 {
 // udpSocket is a UDP socket of a WebRtcTransport or a WebRtcServer.
 type udpSocket struct {
 	conn      *net.UDPConn
+	sender    *netio.UDPSender // sends on conn, never waiting
 	local     netip.AddrPort
 	announced string
+}
+
+// newUdpSocket wraps a bound socket; on error conn is closed.
+func newUdpSocket(conn *net.UDPConn, announced string) (*udpSocket, error) {
+	sender, err := netio.NewUDPSender(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &udpSocket{conn: conn, sender: sender, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), announced: announced}, nil
 }
 
 // icePath is where a packet came from and where replies go: a UDP socket
@@ -56,8 +67,7 @@ func (p icePath) send(b []byte) error {
 	if p.udp == nil {
 		return net.ErrClosed
 	}
-	_, err := p.udp.conn.WriteToUDPAddrPort(b, p.remote)
-	return err
+	return p.udp.sender.TrySendTo(b, p.remote)
 }
 
 func (p icePath) tuple() netio.Tuple {
@@ -115,6 +125,16 @@ type webrtcLink struct {
 	// droppedTcpSendQueue counts packets dropped because the ICE-TCP
 	// connection they were sent on does not drain (its queue was full).
 	droppedTcpSendQueue atomic.Uint64
+	// droppedUdpSendBuffer counts packets dropped because the UDP
+	// socket's send buffer was full (never waited for).
+	droppedUdpSendBuffer atomic.Uint64
+	// tcpFraming counts ICE-TCP connections of the transport's own
+	// listeners that broke RFC 4571 framing or did not start with STUN.
+	tcpFraming atomic.Uint64
+
+	// removed collects the paths ICE dropped (guarded by iceMu); they are
+	// released (TCP closed, server routes forgotten) outside the lock.
+	removed []icePath
 }
 
 func randomString(n int) string {
@@ -166,6 +186,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 	}
 	l.dtlsState.Store("new")
 	l.ice.SetLogger(t.log, t.id)
+	l.ice.SetOnTupleRemoved(func(p icePath) { l.removed = append(l.removed, p) })
 	t.link = l
 	if sctpCfg != nil {
 		t.sctp = newSctpAssociation(t, *sctpCfg)
@@ -197,7 +218,11 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 					l.close()
 					return nil, listenError(err)
 				}
-				sock := &udpSocket{conn: conn, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), announced: info.AnnouncedAddress}
+				sock, err := newUdpSocket(conn, info.AnnouncedAddress)
+				if err != nil {
+					l.close()
+					return nil, listenError(err)
+				}
 				l.udp = append(l.udp, sock)
 				l.candidates = append(l.candidates, candidates("udp", sock.local, info, pref)...)
 			case "tcp":
@@ -423,7 +448,14 @@ func (l *webrtcLink) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 	for {
 		b, err := fc.ReadFrame(buf)
 		if err != nil {
+			if tcpFramingError(err) {
+				l.tcpFraming.Add(1)
+			}
 			return
+		}
+		if pc.notIce(b) {
+			l.tcpFraming.Add(1)
+			continue
 		}
 		l.handlePacket(b, path, &hdr, l.t.w.nowMs())
 		if pc.pending() && l.validPath(path) {
@@ -437,8 +469,34 @@ func (l *webrtcLink) tcpClosed(fc *netio.FramedConn, path icePath) {
 	l.iceMu.Lock()
 	delete(l.tcpConns, fc)
 	sc, sel := l.ice.RemoveTuple(path)
+	removed := l.takeRemoved()
 	l.iceMu.Unlock()
+	l.releaseTuples(removed)
 	l.afterIceChange(sc, sel)
+}
+
+// takeRemoved returns the paths ICE dropped since the last call; iceMu
+// held.
+func (l *webrtcLink) takeRemoved() []icePath {
+	r := l.removed
+	l.removed = nil
+	return r
+}
+
+// releaseTuples releases what the paths ICE dropped (consent expired, too
+// many tuples, connection closed) hold, as mediasoup does: a WebRtcServer
+// forgets their route and a TCP connection is closed, its writer goroutine
+// with it (the reader then ends). Called without iceMu: closing waits for
+// the writer.
+func (l *webrtcLink) releaseTuples(paths []icePath) {
+	for _, p := range paths {
+		if l.server != nil {
+			l.server.removePath(p, l)
+		}
+		if p.tcp != nil {
+			p.tcp.Close()
+		}
+	}
 }
 
 // handlePacket demultiplexes one packet (RFC 7983) from any path. It may
@@ -533,7 +591,9 @@ func (l *webrtcLink) handleStun(b []byte, path icePath, now int64) {
 	if res.Response != nil {
 		resp = append([]byte(nil), res.Response...)
 	}
+	removed := l.takeRemoved()
 	l.iceMu.Unlock()
+	l.releaseTuples(removed)
 	if !res.Valid {
 		l.t.drops.stun.Add(1)
 	}
@@ -586,7 +646,9 @@ func (l *webrtcLink) afterIceChange(stateChanged, selectedChanged bool) {
 func (l *webrtcLink) tick(now int64) {
 	l.iceMu.Lock()
 	sc, sel := l.ice.Tick(now)
+	removed := l.takeRemoved()
 	l.iceMu.Unlock()
+	l.releaseTuples(removed)
 	l.afterIceChange(sc, sel)
 }
 
@@ -818,12 +880,16 @@ func (l *webrtcLink) sendRaw(b []byte) error {
 	return nil
 }
 
-// send sends b on path. A TCP path never blocks: a packet its queue has no
-// room for is dropped and counted here (SRTP, DTLS and STUN recover).
+// send sends b on path. Neither path blocks: a packet the TCP queue or the
+// UDP socket's send buffer has no room for is dropped and counted here
+// (SRTP, DTLS and STUN recover).
 func (l *webrtcLink) send(path icePath, b []byte) error {
 	err := path.send(b)
-	if err == netio.ErrSendQueueFull {
+	switch err {
+	case netio.ErrSendQueueFull:
 		l.droppedTcpSendQueue.Add(1)
+	case netio.ErrSendBufferFull:
+		l.droppedUdpSendBuffer.Add(1)
 	}
 	return err
 }
@@ -867,7 +933,11 @@ func (l *webrtcLink) fillDump(m map[string]any) {
 		m[k] = v
 	}
 	// The transport's own drop counters are added to this map.
-	m["packetsDropped"] = map[string]any{"tcpSendQueueFull": l.droppedTcpSendQueue.Load()}
+	m["packetsDropped"] = map[string]any{
+		"tcpSendQueueFull":  l.droppedTcpSendQueue.Load(),
+		"udpSendBufferFull": l.droppedUdpSendBuffer.Load(),
+		"tcpFraming":        l.tcpFraming.Load(),
+	}
 }
 
 func (l *webrtcLink) fillStats(m map[string]any) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pion/stun/v4"
@@ -85,7 +86,16 @@ type Server[P comparable] struct {
 	logID     string
 	rlInvalid logger.RateLimit
 	rlOldCred logger.RateLimit
+
+	// onRemoved (nil: none) is told of every tuple the server drops.
+	onRemoved func(P)
 }
+
+// SetOnTupleRemoved makes the server call fn with the path of every tuple
+// it removes (consent expired, too many tuples, RemoveTuple), while the
+// caller's lock is held: fn must only record the path. The owner then
+// releases what the path holds (mediasoup closes a TCP tuple's connection).
+func (s *Server[P]) SetOnTupleRemoved(fn func(P)) { s.onRemoved = fn }
 
 // SetLogger makes the server log its ICE events (tag ice) to log, naming
 // itself id in each line.
@@ -320,7 +330,12 @@ func (s *Server[P]) addTuple(path P, remote netip.AddrPort, nowMs int64) int {
 }
 
 func (s *Server[P]) removeAt(i int) {
-	s.tuples = append(s.tuples[:i], s.tuples[i+1:]...)
+	path := s.tuples[i].path
+	// slices.Delete clears the freed slot: no closed connection is kept.
+	s.tuples = slices.Delete(s.tuples, i, i+1)
+	if s.onRemoved != nil {
+		s.onRemoved(path)
+	}
 	switch {
 	case s.selected == i:
 		s.selected = -1

@@ -1,7 +1,9 @@
 // Package netio opens the sockets transports listen on: UDP sockets and TCP
 // listeners bound within a port range, as mediasoup's listenInfo describes,
-// and carries RFC 4571 framed packets over TCP connections (FramedConn,
-// whose writes never block the packet path).
+// and sends on them without ever waiting: RFC 4571 framed packets over TCP
+// through a bounded queue (FramedConn), UDP datagrams with MSG_DONTWAIT
+// (UDPSender); what the kernel cannot take is dropped for the caller to
+// count.
 package netio
 
 import (

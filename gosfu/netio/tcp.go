@@ -144,7 +144,13 @@ func NewFramedConnConfig(c net.Conn, cfg FramedConfig) *FramedConn {
 // SetReadDeadline sets the deadline of the connection's reads.
 func (f *FramedConn) SetReadDeadline(t time.Time) error { return f.conn.SetReadDeadline(t) }
 
-// ReadFrame reads the next packet into buf and returns it.
+// ErrFrameTooLarge is returned by ReadFrame for a frame longer than the
+// buffer it was given.
+var ErrFrameTooLarge = errors.New("RFC 4571 frame too large")
+
+// ReadFrame reads the next packet into buf and returns it. A stream that
+// ends between frames gives io.EOF; one that ends inside a frame (its
+// length or its payload) io.ErrUnexpectedEOF.
 func (f *FramedConn) ReadFrame(buf []byte) ([]byte, error) {
 	var hdr [2]byte
 	if _, err := io.ReadFull(f.conn, hdr[:]); err != nil {
@@ -152,9 +158,12 @@ func (f *FramedConn) ReadFrame(buf []byte) ([]byte, error) {
 	}
 	n := int(hdr[0])<<8 | int(hdr[1])
 	if n > len(buf) {
-		return nil, fmt.Errorf("frame of %d bytes too large", n)
+		return nil, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, n)
 	}
 	if _, err := io.ReadFull(f.conn, buf[:n]); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, err
 	}
 	return buf[:n], nil
