@@ -18,7 +18,7 @@ import (
 )
 
 // selfSigned is a DTLS certificate and its sha-256 fingerprint.
-func selfSigned(t *testing.T) (dtls.Option, string) {
+func selfSigned(t testing.TB) (dtls.Option, string) {
 	t.Helper()
 	cert, err := selfsign.GenerateSelfSigned()
 	if err != nil {

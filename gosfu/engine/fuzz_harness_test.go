@@ -12,8 +12,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"net"
@@ -24,8 +22,6 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
-	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/logging"
 	"github.com/pion/rtp"
 	"github.com/pion/sctp"
@@ -346,22 +342,11 @@ func newWebrtcFuzz(tb testing.TB) *webrtcFuzz {
 	em.wait(tb, "ICE completed", func() bool { return f.l.selected.Load() != nil })
 
 	// DTLS, gosfu the server.
-	cert, err := selfsign.GenerateSelfSigned()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	x, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	fp, err := fingerprint.Fingerprint(x, crypto.SHA256)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	certOpt, fp := selfSigned(tb)
 	fuzzRequest(tb, w, "transport.connect", "wt", map[string]any{"dtlsParameters": map[string]any{
 		"role": "client", "fingerprints": []any{map[string]any{"algorithm": "sha-256", "value": fp}}}})
 	dc, err := dtls.ClientWithOptions(f.client, f.server,
-		dtls.WithCertificates(cert), dtls.WithInsecureSkipVerify(true),
+		certOpt, dtls.WithInsecureSkipVerify(true),
 		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AES128_CM_HMAC_SHA1_80),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
 		dtls.WithLoggerFactory(quietPion()))

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto"
-	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -18,8 +16,6 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
-	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
 )
@@ -117,18 +113,7 @@ func (c *framedClient) SetWriteDeadline(t time.Time) error { return c.conn.SetWr
 // receive buffer is as small as the kernel allows.
 func connectStuckTcpClient(t *testing.T, w *Worker, id string, info *webrtcTransportInfo) *framedClient {
 	t.Helper()
-	cert, err := selfsign.GenerateSelfSigned()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := fingerprint.Fingerprint(x, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
+	certOpt, fp := selfSigned(t)
 	pionRequest(t, w, "transport.connect", id, map[string]any{
 		"dtlsParameters": map[string]any{"role": "client", "fingerprints": []any{map[string]any{"algorithm": "sha-256", "value": fp}}},
 	})
@@ -175,7 +160,7 @@ func connectStuckTcpClient(t *testing.T, w *Worker, id string, info *webrtcTrans
 	_ = c.conn.SetReadDeadline(time.Time{})
 
 	dc, err := dtls.ClientWithOptions(c, c.conn.RemoteAddr(),
-		dtls.WithCertificates(cert),
+		certOpt,
 		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AES128_CM_HMAC_SHA1_80),
 		dtls.WithInsecureSkipVerify(true),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret))
