@@ -6,8 +6,12 @@
       "actions": [
         {
           "action_name": "go_build",
-          "inputs": ["go.mod", "go.sum", "scripts/build-go.js"],
-          "outputs": ["<(PRODUCT_DIR)/libgosfu.so", "<(PRODUCT_DIR)/libgosfu.h"],
+          # Every Go source is an input, so that an incremental build
+          # relinks exactly when the engine changed. One output only
+          # (go build writes libgosfu.h beside it): with several, gyp's
+          # make rules run the action on every build.
+          "inputs": ["scripts/build-go.js", "<!@(node scripts/go-sources.js)"],
+          "outputs": ["<(PRODUCT_DIR)/libgosfu.so"],
           "action": ["node", "scripts/build-go.js", "<(PRODUCT_DIR)"],
           "message": "Building the Go engine (libgosfu.so)"
         }

@@ -1,6 +1,7 @@
 'use strict';
 
-// The install script says in one clear line what is missing.
+// The install script says in one clear line what is missing, and the
+// native build sees every Go source.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -37,5 +38,23 @@ describe('build prerequisites', () => {
   it('the Go on PATH is accepted', () => {
     const res = spawnSync(process.execPath, [check], { encoding: 'utf8' });
     assert.equal(res.status, 0, res.stderr);
+  });
+
+  it('every file Go compiles into the library is an input of the go_build action', () => {
+    const root = path.join(__dirname, '..');
+    const listed = spawnSync(process.execPath, [path.join(root, 'scripts', 'go-sources.js')], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    const inputs = new Set(listed.stdout.trim().split('\n'));
+    // The module's own packages the library links, with the files of each.
+    const tmpl = '{{if not .Standard}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}\n{{end}}'
+      + '{{range .CgoFiles}}{{$d}}/{{.}}\n{{end}}{{range .HFiles}}{{$d}}/{{.}}\n{{end}}{{end}}';
+    const res = spawnSync('go', ['list', '-deps', '-f', tmpl, './capi'], { cwd: root, encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    const compiled = res.stdout.split('\n').filter((f) => f.startsWith(`${root}/`))
+      .map((f) => path.relative(root, f));
+    assert.ok(compiled.includes('gosfu/engine/worker.go'), `go list found: ${compiled.join(' ')}`);
+    const missing = compiled.filter((f) => !inputs.has(f));
+    assert.deepEqual(missing, []);
+    for (const f of ['go.mod', 'go.sum']) assert.ok(inputs.has(f), f);
   });
 });

@@ -6,6 +6,9 @@
 // loss stays under 2 %, hold up to 10 %, cut in proportion above). It is
 // simpler than mediasoup's delay-based estimator (RemoteBitrateEstimator
 // with abs-send-time): it reacts to loss, not to growing queues.
+//
+// Nothing here touches a socket: the engine feeds the estimator and sends
+// REMB and transport-cc feedback (gosfu/engine/bwefeedback.go).
 package bwe
 
 // Figures of the loss-based rules.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,48 +15,6 @@ import (
 
 	"github.com/gosfu/gosfu/gosfu/netio"
 )
-
-// srtpSuites maps mediasoup's SRTP crypto suite names to pion profiles.
-var srtpSuites = map[string]srtp.ProtectionProfile{
-	"AEAD_AES_256_GCM":        srtp.ProtectionProfileAeadAes256Gcm,
-	"AEAD_AES_128_GCM":        srtp.ProtectionProfileAeadAes128Gcm,
-	"AES_CM_128_HMAC_SHA1_80": srtp.ProtectionProfileAes128CmHmacSha1_80,
-	"AES_CM_128_HMAC_SHA1_32": srtp.ProtectionProfileAes128CmHmacSha1_32,
-}
-
-// srtpReplayWindow is the replay protection window mediasoup uses.
-const srtpReplayWindow = 1024
-
-// SrtpParameters is mediasoup's SrtpParameters.
-type SrtpParameters struct {
-	CryptoSuite string `json:"cryptoSuite"`
-	KeyBase64   string `json:"keyBase64"`
-}
-
-func srtpMasterLength(profile srtp.ProtectionProfile) int {
-	k, _ := profile.KeyLen()
-	s, _ := profile.SaltLen()
-	return k + s
-}
-
-func newSrtpKey(suite string) (SrtpParameters, []byte) {
-	key := make([]byte, srtpMasterLength(srtpSuites[suite]))
-	_, _ = rand.Read(key)
-	return SrtpParameters{CryptoSuite: suite, KeyBase64: base64.StdEncoding.EncodeToString(key)}, key
-}
-
-func newSrtpContext(suite string, master []byte, inbound bool) (*srtp.Context, error) {
-	profile := srtpSuites[suite]
-	kl, err := profile.KeyLen()
-	if err != nil {
-		return nil, err
-	}
-	var opts []srtp.ContextOption
-	if inbound {
-		opts = append(opts, srtp.SRTPReplayProtection(srtpReplayWindow), srtp.SRTCPReplayProtection(srtpReplayWindow))
-	}
-	return srtp.CreateContext(master[:kl], master[kl:], profile, opts...)
-}
 
 // plainLink is the network half of a PlainTransport: one UDP socket (two
 // without rtcp-mux), optional SRTP with keys exchanged out of band.

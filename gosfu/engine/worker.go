@@ -1,7 +1,3 @@
-// Package engine is the control plane of gosfu: a Worker owns Routers (and,
-// below them, transports, producers and consumers), answers requests coming
-// from the Node layer and emits events towards it. Packets never pass
-// through here: media paths are wired directly between transports.
 package engine
 
 import (

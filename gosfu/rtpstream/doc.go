@@ -18,9 +18,13 @@
 // Periodic work (NACK retries, key frame request retries, inactivity checks)
 // is done by calling the corresponding method from the caller's own timer.
 //
-// Concurrency: every object is meant to be driven by a single goroutine (the
-// packet goroutine of its transport). Read-only accessors documented as such
-// (Stats, Score, RTT, ...) may be called from any goroutine: each object
-// guards its state with its own small mutex. Callbacks are never invoked
-// while that mutex is held.
+// Concurrency: a stream may be driven from several goroutines, one call at
+// a time: a consumer's SendStream gets packets from its producer's
+// transport goroutine, NACKs and receiver reports from its own
+// transport's and sender report requests from that transport's timer; the
+// caller serialises them (the engine under its consumer's lock). RecvStream and SendStream also guard their state with
+// their own small mutex, so accessors (Stats, Score, RTT, ...) may be
+// called from any goroutine at any time. Callbacks are never invoked while
+// that mutex is held. RetransmissionBuffer, NackGenerator and
+// KeyFrameRequestManager have no lock: their owner serialises calls.
 package rtpstream
