@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
-	"github.com/gosfu/gosfu/gosfu/codecs"
+	"github.com/gosfu/gosfu/gosfu/layerselect"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ortc"
 	"github.com/gosfu/gosfu/gosfu/rtpstream"
@@ -78,55 +77,47 @@ type Consumer struct {
 	lastOutTs uint32
 	haveSent  bool
 	clockRate uint32
-	// vp8 keeps VP8 picture ids and TL0PICIDX continuous across simulcast
-	// stream switches and dropped temporal layer frames (nil unless a VP8
-	// simulcast consumer, or a VP8 svc one with temporal layers): without it
-	// a receiver takes the new stream's key frame for an old frame.
-	vp8     *codecs.VP8PictureIDRewriter
-	vp8Desc codecs.VP8Descriptor
-	// temporal is set for VP8 consumers whose stream has temporal layers
-	// (simulcast or a single L1Tn encoding): packets above the wanted
-	// temporal layer are dropped, as mediasoup does. tlTarget is the
-	// preferred temporal layer, taken at each new frame; tlCurrent the
-	// highest layer forwarded (-1 before the first packet). Going up waits
-	// for a layer sync (Y) frame or a key frame; going down happens at the
-	// next frame. tlFrameTs is the RTP timestamp of the newest frame seen.
-	temporal  bool
-	tlTarget  int
-	tlCurrent int
-	tlFrameTs uint32
-	tlHaveTs  bool
-	// vp9svc is set for svc consumers of a VP9 stream with spatial or
-	// temporal layers: packets above the current spatial (slCurrent, -1
-	// before the first key frame) or temporal layer (tlCurrent) are dropped
-	// and the marker bit is set at the end of the current spatial layer's
-	// frame (see svcForward). Lower spatial layers are always forwarded,
-	// in K-SVC too, so that going down needs no key frame.
-	vp9svc    bool
-	slTarget  int
-	slCurrent int
-	// slSent is the number of spatial layers the stream has, from the
-	// latest scalability structure (0 before one): the encoder may send
-	// fewer than its scalabilityMode says (libwebrtc: none under 240x135).
-	// Reports clamp the current spatial layer to it.
-	slSent  int
-	vp9Desc codecs.VP9Descriptor
-	// svcFwd records the picture ids forwarded, by pictureId % 256 (-1:
-	// none), for the flexible mode's reference check (see svcForward).
-	svcFwd *[256]int32
 	// layers last reported by layerschange (-1 before the first).
 	reportedSpatial  int
 	reportedTemporal int
 
-	// pipe holds the streams of a pipe consumer, one per producer encoding
-	// (nil for other types); see pipeconsumer.go.
-	pipe []*pipeStream
+	// impl is what the consumer's type adds (simpleconsumer.go,
+	// simulcastconsumer.go, svcconsumer.go, pipeconsumer.go).
+	impl consumerImpl
 
 	extScratch  []rtp.Extension
 	buf         []byte
 	rtxBuf      []byte
 	lastScore   int
 	lastPScores []map[string]any
+}
+
+// consumerImpl is the part of a consumer that depends on its type: its
+// packet path and the streams it sends. The shared base (Consumer) holds
+// the header rewriting, sequence and timestamp continuity, RTCP and stats
+// plumbing, and calls it without branching on the type.
+type consumerImpl interface {
+	// sendRtp forwards one producer packet. Called by the producer's
+	// fan-out; must not block.
+	sendRtp(p *rtpPacket, now int64)
+	// sendStream is the stream sending ssrc (media, or RTX too unless
+	// mediaOnly), nil if none.
+	sendStream(ssrc uint32, mediaOnly bool) *rtpstream.SendStream
+	// ssrcs lists the SSRCs sent (media and RTX), for routing the remote's
+	// RTCP to the consumer.
+	ssrcs() []uint32
+	sendSenderReport(now int64)
+	stats(now int64) []any
+	// requestKeyFrame asks the producer for a key frame of what the
+	// consumer forwards (idx: the stream of a single stream consumer).
+	requestKeyFrame(idx int, now int64)
+	// requireSync makes the next forwarded packet restart the sequence
+	// (a key frame for video). Called with c.mu held.
+	requireSync()
+	// updateTarget re-picks the stream to forward (simulcast).
+	updateTarget(now int64)
+	// preferredLayersSet follows a setPreferredLayers() request.
+	preferredLayersSet(now int64)
 }
 
 var consumerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir"}
@@ -278,31 +269,23 @@ func (t *Transport) consume(data []byte) (any, error) {
 	}
 	cfg.InitialRtxSeq = uint16(rand.IntN(0xffff))
 	c.send = rtpstream.NewSendStream(cfg)
-	if c.typ == "pipe" {
-		c.setupPipe(cfg, params, rtxPT)
-	}
 	if len(req.PreferredLayers) > 0 && string(req.PreferredLayers) != "null" {
 		if err := c.setPreferredLayers(req.PreferredLayers); err != nil {
 			return nil, err
 		}
 	}
 	c.encodingIdx = -1
-	c.targetIdx = c.activeTarget()
 	c.clockRate = uint32(media.ClockRate)
-	c.tlCurrent, c.reportedSpatial, c.reportedTemporal = -1, -1, -1
-	if strings.EqualFold(media.MimeType, "video/VP8") {
-		if c.typ == "simulcast" || (c.typ == "svc" && c.maxTemporal > 0) {
-			c.vp8 = &codecs.VP8PictureIDRewriter{}
-		}
-		c.temporal = c.vp8 != nil && c.maxTemporal > 0
-	}
-	c.slCurrent = -1
-	c.vp9svc = strings.EqualFold(media.MimeType, "video/VP9") && c.typ == "svc" && (c.maxSpatial > 0 || c.maxTemporal > 0)
-	if c.vp9svc {
-		c.svcFwd = new([256]int32)
-		for i := range c.svcFwd {
-			c.svcFwd[i] = -1
-		}
+	c.reportedSpatial, c.reportedTemporal = -1, -1
+	switch c.typ {
+	case "pipe":
+		c.impl = newPipeConsumer(c, cfg, params, rtxPT)
+	case "simulcast":
+		c.impl = newSimulcastConsumer(c, media.MimeType)
+	case "svc":
+		c.impl = newSvcConsumer(c, media.MimeType)
+	default:
+		c.impl = &simpleConsumer{singleStream{c}}
 	}
 
 	t.mu.Lock()
@@ -351,24 +334,6 @@ func (t *Transport) consume(data []byte) (any, error) {
 	return out, nil
 }
 
-// targetEncoding picks the producer encoding to forward: for simulcast
-// the stream of the preferred spatial layer; SVC and simple producers
-// have one stream.
-func (c *Consumer) targetEncoding() int {
-	n := len(c.producer.streams)
-	if n <= 1 || c.typ != "simulcast" {
-		return 0
-	}
-	pl := int(c.preferredSpatial.Load())
-	if pl >= n {
-		pl = n - 1
-	}
-	if pl < 0 {
-		pl = 0
-	}
-	return pl
-}
-
 func (c *Consumer) preferredLayers() map[string]any {
 	return map[string]any{"spatialLayer": c.preferredSpatial.Load(), "temporalLayer": c.preferredTemporal.Load()}
 }
@@ -411,11 +376,40 @@ func (c *Consumer) active() bool {
 
 // sendRtp forwards one mapped producer packet. Called by the producer's
 // fan-out; must not block.
-func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
-	if c.pipe != nil {
-		c.sendPipeRtp(p, now)
-		return
+func (c *Consumer) sendRtp(p *rtpPacket, now int64) { c.impl.sendRtp(p, now) }
+
+// layerSelector is the step of the single stream packet path that differs
+// by type (simulcast, svc; nil for a simple consumer): which packets of
+// the forwarded stream pass, and the layers they make. Its methods run
+// with c.mu held.
+type layerSelector interface {
+	// filter tells whether p, a packet of the forwarded stream, passes and
+	// whether its marker bit must be set.
+	filter(p *rtpPacket) (forward, marker bool)
+	// rewrite fixes the payload of the outgoing copy of the packet filter
+	// passed last.
+	rewrite(payload []byte)
+	// sync follows a stream switch or resync: the next packet starts a
+	// new frame.
+	sync()
+	// layers are the forwarded layers, for layerschange.
+	layers() (spatial, temporal int)
+}
+
+// unpadded is p's payload without its RTP padding.
+func unpadded(p *rtpPacket) []byte {
+	payload := p.payload
+	if p.hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
+		payload = payload[:len(payload)-int(payload[len(payload)-1])]
 	}
+	return payload
+}
+
+// forwardRtp is the packet path of the single stream consumers (simple,
+// simulcast, svc): stream switching on key frames, layer filtering by sel
+// (nil: none), then the rewrite to the consumer's SSRC, sequence numbers,
+// timestamps and header extensions, and the send.
+func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 	if !c.active() {
 		return
 	}
@@ -437,7 +431,7 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 			c.mu.Unlock()
 			return
 		}
-		c.switchTo(p)
+		c.switchTo(p, sel)
 	} else if c.syncRequired {
 		if c.kind == "video" && !p.keyFrame {
 			// Delta frames are useless to a decoder before a key frame.
@@ -446,51 +440,17 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 		}
 		c.seq.Sync(p.hdr.SequenceNumber - 1)
 		c.syncRequired = false
-		c.tlHaveTs = false
-		if c.vp8 != nil {
-			c.vp8.Sync()
+		if sel != nil {
+			sel.sync()
 		}
 	}
-	// VP8: temporal layer filtering, then the picture id and TL0PICIDX the
-	// receiver gets (written into the outgoing copy below).
-	var vp8Pic uint16
-	var vp8Tl0 uint8
-	vp8Ok := false
-	if c.vp8 != nil {
-		payload := p.payload
-		if p.hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
-			payload = payload[:len(payload)-int(payload[len(payload)-1])]
-		}
-		if len(payload) > 0 && c.vp8Desc.Unmarshal(payload) == nil {
-			if c.temporal && !c.temporalForward(p, &c.vp8Desc) {
-				c.vp8.Drop(&c.vp8Desc)
-				c.seq.Drop(p.hdr.SequenceNumber)
-				c.mu.Unlock()
-				return
-			}
-			if vp8Pic, vp8Tl0, vp8Ok = c.vp8.Map(&c.vp8Desc); !vp8Ok {
-				// A late packet of a dropped picture.
-				c.seq.Drop(p.hdr.SequenceNumber)
-				c.mu.Unlock()
-				return
-			}
-		}
-	}
-	// VP9 SVC: spatial and temporal layer filtering.
-	svcMarker := false
-	if c.vp9svc {
-		payload := p.payload
-		if p.hdr.Padding && len(payload) > 0 && int(payload[len(payload)-1]) <= len(payload) {
-			payload = payload[:len(payload)-int(payload[len(payload)-1])]
-		}
-		if len(payload) > 0 && c.vp9Desc.Unmarshal(payload) == nil && c.vp9Desc.HasLayerIndices {
-			fwd, marker := c.svcForward(p, &c.vp9Desc)
-			if !fwd {
-				c.seq.Drop(p.hdr.SequenceNumber)
-				c.mu.Unlock()
-				return
-			}
-			svcMarker = marker
+	marker := false
+	if sel != nil {
+		var fwd bool
+		if fwd, marker = sel.filter(p); !fwd {
+			c.seq.Drop(p.hdr.SequenceNumber)
+			c.mu.Unlock()
+			return
 		}
 	}
 	seq, ok := c.seq.Input(p.hdr.SequenceNumber)
@@ -499,7 +459,7 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 		return
 	}
 	hdr := p.hdr
-	if svcMarker {
+	if marker {
 		hdr.Marker = true
 	}
 	hdr.SSRC = c.ssrc
@@ -544,8 +504,8 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	copy(c.buf[n:], p.payload)
 	b := c.buf[:size]
-	if vp8Ok {
-		codecs.VP8Rewrite(b[n:], &c.vp8Desc, vp8Pic, vp8Tl0)
+	if sel != nil {
+		sel.rewrite(b[n:])
 	}
 	if c.send.SendPacket(b, now) == rtpstream.SendDiscarded {
 		c.mu.Unlock()
@@ -554,31 +514,30 @@ func (c *Consumer) sendRtp(p *rtpPacket, now int64) {
 	c.t.sendRtp(c, b, trafficRtp, now)
 	// layerschange when the forwarded spatial or temporal layer changes.
 	layersChanged := false
-	spatial, temporal := c.encodingIdx, c.maxTemporal
-	if c.temporal && c.tlCurrent >= 0 {
-		temporal = c.tlCurrent
-	}
-	if c.vp9svc && c.slCurrent >= 0 {
-		spatial, temporal = c.slCurrent, c.tlCurrent
-		if c.slSent > 0 && spatial >= c.slSent {
-			spatial = c.slSent - 1
+	var spatial, temporal int
+	if sel != nil {
+		spatial, temporal = sel.layers()
+		if spatial != c.reportedSpatial || temporal != c.reportedTemporal {
+			c.reportedSpatial, c.reportedTemporal = spatial, temporal
+			layersChanged = true
 		}
-	}
-	if (c.typ == "simulcast" || c.typ == "svc") && (spatial != c.reportedSpatial || temporal != c.reportedTemporal) {
-		c.reportedSpatial, c.reportedTemporal = spatial, temporal
-		layersChanged = true
 	}
 	c.mu.Unlock()
 	if layersChanged {
 		c.logLayers(spatial, temporal)
 		c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": spatial, "temporalLayer": temporal})
 	}
+	c.traceRtp(hdr.SSRC, seq, p.keyFrame)
+}
+
+// traceRtp emits the rtp and keyframe trace events of a sent packet.
+func (c *Consumer) traceRtp(ssrc uint32, seq uint16, keyFrame bool) {
 	if tt := c.traceTypes.Load(); tt != 0 {
 		if tt&1 != 0 {
-			c.emitTrace("rtp", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq, "isKeyFrame": p.keyFrame})
+			c.emitTrace("rtp", map[string]any{"ssrc": ssrc, "sequenceNumber": seq, "isKeyFrame": keyFrame})
 		}
-		if p.keyFrame && tt&2 != 0 {
-			c.emitTrace("keyframe", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq})
+		if keyFrame && tt&2 != 0 {
+			c.emitTrace("keyframe", map[string]any{"ssrc": ssrc, "sequenceNumber": seq})
 		}
 	}
 }
@@ -587,13 +546,9 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 	if c.closed.Load() {
 		return
 	}
-	send := c.send
-	if c.pipe != nil {
-		s := c.pipeStreamOf(nack.MediaSSRC)
-		if s == nil {
-			return
-		}
-		send = s.send
+	send := c.impl.sendStream(nack.MediaSSRC, false)
+	if send == nil {
+		return
 	}
 	resent := 0
 	c.mu.Lock()
@@ -617,13 +572,9 @@ func (c *Consumer) receiveKeyFrameRequest(ssrc uint32, fir bool, now int64) {
 	if c.closed.Load() {
 		return
 	}
-	send := c.send
-	if c.pipe != nil {
-		s := c.pipeStreamOf(ssrc)
-		if s == nil {
-			return
-		}
-		send = s.send
+	send := c.impl.sendStream(ssrc, false)
+	if send == nil {
+		return
 	}
 	c.mu.Lock()
 	send.ReceiveKeyFrameRequest(fir)
@@ -643,17 +594,8 @@ func (c *Consumer) receiveKeyFrameRequest(ssrc uint32, fir bool, now int64) {
 }
 
 func (c *Consumer) receiveReceiverReport(rr *rtcp.ReceptionReport, now int64) {
-	send := c.send
-	if c.pipe != nil {
-		if s := c.pipeStreamOf(rr.SSRC); s != nil && s.ssrc == rr.SSRC {
-			send = s.send
-		} else {
-			return
-		}
-	} else if rr.SSRC != c.ssrc {
-		return
-	}
-	if c.closed.Load() {
+	send := c.impl.sendStream(rr.SSRC, true)
+	if send == nil || c.closed.Load() {
 		return
 	}
 	c.mu.Lock()
@@ -666,25 +608,7 @@ func (c *Consumer) sendSenderReport(now int64) {
 	if c.closed.Load() {
 		return
 	}
-	if c.pipe != nil {
-		c.sendPipeSenderReports(now)
-		return
-	}
-	var sr rtcp.SenderReport
-	c.mu.Lock()
-	ok := c.send.SenderReport(now, c.t.w.clock.Wall(), &sr)
-	c.mu.Unlock()
-	if !ok {
-		return
-	}
-	pkts := []rtcp.Packet{&sr}
-	if c.cname != "" {
-		pkts = append(pkts, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
-			Source: c.ssrc,
-			Items:  []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: c.cname}},
-		}}})
-	}
-	c.t.sendRtcpPackets(pkts, now)
+	c.impl.sendSenderReport(now)
 }
 
 func (c *Consumer) scoreObject() map[string]any {
@@ -706,7 +630,7 @@ func (c *Consumer) scoreObject() map[string]any {
 }
 
 func (c *Consumer) maybeEmitScore() {
-	if c.pipe != nil {
+	if c.typ == "pipe" {
 		// Pipe consumers never emit score events.
 		return
 	}
@@ -722,7 +646,7 @@ func (c *Consumer) maybeEmitScore() {
 }
 
 func (c *Consumer) producerScoreChanged([]map[string]any) {
-	if c.closed.Load() || c.pipe != nil {
+	if c.closed.Load() || c.typ == "pipe" {
 		return
 	}
 	c.updateTarget(c.t.w.nowMs())
@@ -732,9 +656,7 @@ func (c *Consumer) producerScoreChanged([]map[string]any) {
 func (c *Consumer) requireSync() {
 	c.mu.Lock()
 	c.syncRequired = true
-	for _, s := range c.pipe {
-		s.syncRequired = true
-	}
+	c.impl.requireSync()
 	c.mu.Unlock()
 }
 
@@ -751,7 +673,7 @@ func (c *Consumer) producerResumed() {
 	}
 	c.requireSync()
 	c.w.Emit(c.id, "producerresume", nil, false)
-	if c.pipe != nil && c.active() {
+	if c.typ == "pipe" && c.active() {
 		// Every stream waits for a key frame (the producer asks for its
 		// first stream only).
 		c.requestProducerKeyFrame(0, c.t.w.nowMs())
@@ -796,22 +718,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 	case "consumer.dump":
 		return c.dump(), nil
 	case "consumer.getStats":
-		if c.pipe != nil {
-			return c.pipeStats(c.t.w.nowMs()), nil
-		}
-		out := []any{c.send.Stats(c.t.w.nowMs())}
-		c.producer.recvMu.Lock()
-		idx := c.encodingIdx
-		if idx < 0 {
-			idx = c.targetIdx
-		}
-		if idx < len(c.producer.streams) {
-			if s := c.producer.streams[idx]; s.recv != nil {
-				out = append(out, s.recv.Stats(c.t.w.nowMs()))
-			}
-		}
-		c.producer.recvMu.Unlock()
-		return out, nil
+		return c.impl.stats(c.t.w.nowMs()), nil
 	case "consumer.pause":
 		c.paused.Store(true)
 		return nil, nil
@@ -830,15 +737,8 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 		if err := c.setPreferredLayers(data); err != nil {
 			return nil, err
 		}
-		c.updateTarget(c.t.w.nowMs())
-		if c.vp9svc {
-			// Going up a spatial layer waits for a key frame: ask for one.
-			c.mu.Lock()
-			up := c.slCurrent >= 0 && int(c.preferredSpatial.Load()) > c.slCurrent
-			c.mu.Unlock()
-			if up && c.active() {
-				c.requestProducerKeyFrame(0, c.t.w.nowMs())
-			}
+		if !c.closed.Load() {
+			c.impl.preferredLayersSet(c.t.w.nowMs())
 		}
 		return c.preferredLayers(), nil
 	case "consumer.setPriority":
@@ -916,187 +816,34 @@ func (c *Consumer) currentOrTarget() int {
 
 // switchTo makes p's stream the forwarded one, keeping sequence numbers
 // and timestamps continuous. Called with c.mu held, p a key frame.
-func (c *Consumer) switchTo(p *rtpPacket) {
+func (c *Consumer) switchTo(p *rtpPacket, sel layerSelector) {
 	if c.haveSent && c.encodingIdx >= 0 {
-		// Place the new stream's frame after the last one sent: by capture
-		// time when both streams have Sender Reports, else one frame later.
-		delta := uint32(0)
 		oldNtp, ok1 := c.producer.rtpToNtp(c.encodingIdx, c.lastInTs)
 		newNtp, ok2 := c.producer.rtpToNtp(p.encodingIdx, p.hdr.Timestamp)
-		if ok1 && ok2 && newNtp > oldNtp {
-			delta = uint32((newNtp - oldNtp) * uint64(c.clockRate) >> 32)
-		}
-		if delta == 0 {
-			delta = c.clockRate / 30
-		}
-		c.tsOffset = c.lastOutTs + delta - p.hdr.Timestamp
+		c.tsOffset = layerselect.SwitchTimestampOffset(c.lastOutTs, p.hdr.Timestamp, oldNtp, newNtp, ok1 && ok2, c.clockRate)
 	}
 	c.encodingIdx = p.encodingIdx
-	if c.vp8 != nil {
-		c.vp8.Sync()
+	if sel != nil {
+		sel.sync()
 	}
-	c.tlHaveTs = false
 	c.seq.Sync(p.hdr.SequenceNumber - 1)
 	c.syncRequired = false
 }
 
-// temporalForward tells whether a VP8 packet (descriptor d) of the
-// forwarded stream passes the temporal layer filter, and moves the current
-// temporal layer. Called with c.mu held.
-//
-// As mediasoup's VP8 handler: packets without TID or 15 bit picture id
-// pass, and so do TL0 packets and late ones (an older picture than the
-// newest seen: the picture id rewriter refuses those of dropped pictures).
-// Otherwise a packet passes when its TID is at most the current layer; a
-// higher TID, up to the target, passes when its frame is a layer sync (Y)
-// frame, which depends on TL0 frames only, and raises the current layer to
-// it. A key frame resets every VP8 reference buffer, so the current layer
-// goes straight to the target there. The target (the preferred temporal
-// layer) is read at each new frame, so that a frame is forwarded whole or
-// not at all; lowering it lowers the current layer at once.
-func (c *Consumer) temporalForward(p *rtpPacket, d *codecs.VP8Descriptor) bool {
-	if !c.tlHaveTs || seqmanager.TsIsHigher(p.hdr.Timestamp, c.tlFrameTs) {
-		c.tlHaveTs, c.tlFrameTs = true, p.hdr.Timestamp
-		c.tlTarget = int(c.preferredTemporal.Load())
-	}
-	if c.tlCurrent > c.tlTarget {
-		c.tlCurrent = c.tlTarget
-	}
-	if p.keyFrame {
-		c.tlCurrent = c.tlTarget
-		return true
-	}
-	if !d.HasTID || d.TID == 0 || !d.HasPictureID || !d.PictureIDTwoBytes || c.vp8.IsOld(d) {
-		return true
-	}
-	tid := int(d.TID)
-	if tid <= c.tlCurrent {
-		return true
-	}
-	if tid <= c.tlTarget && d.LayerSync && c.tlCurrent >= 0 {
-		c.tlCurrent = tid
-		return true
-	}
-	return false
-}
-
-// svcForward tells whether a VP9 packet (descriptor d, with layer indices)
-// of an svc consumer passes the spatial and temporal layer filter, and
-// whether its marker bit must be set. Called with c.mu held.
-//
-// The targets (preferred layers) are read at each new picture (a newer RTP
-// timestamp), so that a picture is cut the same way in all its packets;
-// lowering a target lowers the current layer at once (every layer below
-// the current one is forwarded, so the lower layers' references are there
-// in SVC as in K-SVC). Going up a spatial layer waits for a key frame
-// (whose picture starts every layer afresh, in SVC as in K-SVC); there the
-// current layers jump to the targets. Going up a temporal layer happens at
-// the start of a frame of a higher layer (up to the target) carrying the
-// switching up point (U) bit, as mediasoup's VP9 handler does; in flexible
-// mode (what libwebrtc sends, with U on every frame) the frame's references
-// (P_DIFFs) must also all have been forwarded. Packets of
-// an older picture are filtered with the current layers. The marker bit
-// is set on the last packet (E bit) of the current spatial layer's frame:
-// the end of the picture for the receiver when higher layers are dropped.
-func (c *Consumer) svcForward(p *rtpPacket, d *codecs.VP9Descriptor) (bool, bool) {
-	ts := p.hdr.Timestamp
-	if d.HasSS {
-		c.slSent = int(d.NumSpatialLayers)
-	}
-	newPic := !c.tlHaveTs || seqmanager.TsIsHigher(ts, c.tlFrameTs)
-	if newPic {
-		c.tlHaveTs, c.tlFrameTs = true, ts
-		c.slTarget = int(c.preferredSpatial.Load())
-		c.tlTarget = int(c.preferredTemporal.Load())
-		if c.slCurrent > c.slTarget {
-			c.slCurrent = c.slTarget
-		}
-		if c.tlCurrent > c.tlTarget {
-			c.tlCurrent = c.tlTarget
-		}
-	}
-	if ts == c.tlFrameTs {
-		if d.KeyFrame {
-			c.slCurrent, c.tlCurrent = c.slTarget, c.tlTarget
-		} else if c.slCurrent >= 0 && d.B && d.SwitchingUp && int(d.TID) > c.tlCurrent && int(d.TID) <= c.tlTarget &&
-			c.svcRefsForwarded(d) {
-			c.tlCurrent = int(d.TID)
-		}
-	}
-	if c.slCurrent < 0 || int(d.SID) > c.slCurrent || int(d.TID) > c.tlCurrent {
-		return false, false
-	}
-	if d.HasPictureID {
-		c.svcFwd[d.PictureID&0xFF] = int32(d.PictureID)
-	}
-	return true, d.E && int(d.SID) == c.slCurrent
-}
-
-// svcRefsForwarded tells whether the pictures a flexible mode VP9 frame
-// references were forwarded (true outside flexible mode, or without a
-// picture id).
-func (c *Consumer) svcRefsForwarded(d *codecs.VP9Descriptor) bool {
-	if !d.F || !d.HasPictureID {
-		return true
-	}
-	mask := uint16(0x7F)
-	if d.PictureIDTwoBytes {
-		mask = 0x7FFF
-	}
-	for i := 0; i < int(d.NumPDiffs); i++ {
-		ref := (d.PictureID - uint16(d.PDiffs[i])) & mask
-		if c.svcFwd[ref&0xFF] != int32(ref) {
-			return false
-		}
-	}
-	return true
-}
-
-// updateTarget picks the stream to forward: the preferred spatial layer,
-// or the highest lower one that is active when it is not.
+// updateTarget re-picks the stream to forward (simulcast).
 func (c *Consumer) updateTarget(now int64) {
-	if c.typ != "simulcast" || c.closed.Load() {
+	if c.closed.Load() {
 		return
 	}
-	target := c.activeTarget()
-	c.mu.Lock()
-	changed := target != c.targetIdx
-	prevTarget, current := c.targetIdx, c.encodingIdx
-	c.targetIdx = target
-	needKeyFrame := changed && target != c.encodingIdx
-	c.mu.Unlock()
-	if changed {
-		c.log.Debugf(logger.TagSimulcast, "target encoding changed [consumerId:%s, from:%d, to:%d, current:%d]", c.id, prevTarget, target, current)
-	}
-	if needKeyFrame && c.active() {
-		c.producer.requestKeyFrame(target, now)
-	}
+	c.impl.updateTarget(now)
 }
 
-// activeTarget is the preferred encoding, or the highest lower one that is
-// active when it is not (the preferred one when none is). When the
-// transport has an outgoing limit (setMaxOutgoingBitrate(), or the remote's
-// REMB) streams whose bitrate exceeds it are skipped, down to the lowest
-// active one.
-func (c *Consumer) activeTarget() int {
-	want := c.targetEncoding()
-	if c.typ != "simulcast" {
-		return want
-	}
-	active, bitrates := c.producer.streamStates(c.t.w.nowMs())
-	limit := c.t.outgoingLimit()
-	fallback := -1
-	for i := want; i >= 0; i-- {
-		if i >= len(active) || !active[i] {
-			continue
-		}
-		if limit == 0 || uint64(bitrates[i]) <= limit {
-			return i
-		}
-		fallback = i
-	}
-	if fallback >= 0 {
-		return fallback
-	}
-	return want
+// requestProducerKeyFrame asks the producer for a key frame of what the
+// consumer forwards: stream idx, or every stream for a pipe consumer.
+func (c *Consumer) requestProducerKeyFrame(idx int, now int64) {
+	c.impl.requestKeyFrame(idx, now)
 }
+
+// ssrcs lists the SSRCs the consumer sends (media and RTX), for routing
+// the remote's RTCP to it.
+func (c *Consumer) ssrcs() []uint32 { return c.impl.ssrcs() }

@@ -22,9 +22,12 @@
 //     (gosfu/rtpstream: NACK, key frame requests, reports, scores), feeds
 //     RTP observers (rtpobserver.go) and hands the packet to every
 //     consumer.
-//   - consumers: consumer.go and pipeconsumer.go choose the layers to
-//     forward (gosfu/layerselect), rewrite sequence numbers and timestamps
-//     (gosfu/seqmanager) and keep the send state for NACK/RTX.
+//   - consumers: consumer.go holds what every consumer type shares and
+//     calls its type's part — simpleconsumer.go, simulcastconsumer.go,
+//     svcconsumer.go, pipeconsumer.go — which chooses the layers to
+//     forward (gosfu/layerselect); the shared part rewrites sequence
+//     numbers and timestamps (gosfu/seqmanager) and keeps the send state
+//     for NACK/RTX.
 //   - transport send: Transport.sendRtp (transport.go) hands the packet to
 //     the consumer's transport link, which protects it (SRTP) and writes it
 //     without waiting (gosfu/netio); what does not fit is dropped and

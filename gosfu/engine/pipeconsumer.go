@@ -17,6 +17,14 @@ import (
 // state (NACK/RTX, Sender Reports). Timestamps, marker and payload pass
 // unchanged: the router at the other end is a producer of all the streams.
 
+// pipeConsumer is the consumerImpl of type "pipe". Its state is guarded by
+// the consumer's mu.
+type pipeConsumer struct {
+	c *Consumer
+	// streams has one outgoing stream per producer encoding.
+	streams []*pipeStream
+}
+
 // pipeStream is one outgoing stream of a pipe consumer. Its state is
 // guarded by the consumer's mu.
 type pipeStream struct {
@@ -29,11 +37,12 @@ type pipeStream struct {
 	syncRequired bool
 }
 
-// setupPipe gives the consumer one stream per encoding of params; cfg is
-// the send configuration of the media codec, rtxPT the RTX payload type
-// (-1: none). c.send and c.seq alias the first stream, so the code shared
-// with the other consumer types still has a stream to look at.
-func (c *Consumer) setupPipe(cfg rtpstream.SendConfig, params *ortc.RtpParameters, rtxPT int) {
+// newPipeConsumer gives c one stream per encoding of params; cfg is the
+// send configuration of the media codec, rtxPT the RTX payload type (-1:
+// none). c.send and c.seq alias the first stream, so the code shared with
+// the other consumer types still has a stream to look at.
+func newPipeConsumer(c *Consumer, cfg rtpstream.SendConfig, params *ortc.RtpParameters, rtxPT int) *pipeConsumer {
+	pc := &pipeConsumer{c: c}
 	for _, e := range params.Encodings {
 		s := &pipeStream{seq: seqmanager.New[uint16](uint16(rand.IntN(0x7fff))), syncRequired: true}
 		if e.Ssrc != nil {
@@ -48,24 +57,17 @@ func (c *Consumer) setupPipe(cfg rtpstream.SendConfig, params *ortc.RtpParameter
 		}
 		scfg.InitialRtxSeq = uint16(rand.IntN(0xffff))
 		s.send = rtpstream.NewSendStream(scfg)
-		c.pipe = append(c.pipe, s)
+		pc.streams = append(pc.streams, s)
 	}
-	if len(c.pipe) > 0 {
-		c.send, c.seq = c.pipe[0].send, c.pipe[0].seq
+	if len(pc.streams) > 0 {
+		c.send, c.seq = pc.streams[0].send, pc.streams[0].seq
 	}
+	return pc
 }
 
-// ssrcs lists the SSRCs the consumer sends (media and RTX), for routing
-// the remote's RTCP to it.
-func (c *Consumer) ssrcs() []uint32 {
-	if c.pipe == nil {
-		if c.rtxSsrc != 0 {
-			return []uint32{c.ssrc, c.rtxSsrc}
-		}
-		return []uint32{c.ssrc}
-	}
-	out := make([]uint32, 0, 2*len(c.pipe))
-	for _, s := range c.pipe {
+func (pc *pipeConsumer) ssrcs() []uint32 {
+	out := make([]uint32, 0, 2*len(pc.streams))
+	for _, s := range pc.streams {
 		out = append(out, s.ssrc)
 		if s.rtxSsrc != 0 {
 			out = append(out, s.rtxSsrc)
@@ -74,35 +76,41 @@ func (c *Consumer) ssrcs() []uint32 {
 	return out
 }
 
-// pipeStreamOf finds the stream sending ssrc (media or RTX).
-func (c *Consumer) pipeStreamOf(ssrc uint32) *pipeStream {
-	for _, s := range c.pipe {
-		if s.ssrc == ssrc || (s.rtxSsrc != 0 && s.rtxSsrc == ssrc) {
-			return s
+func (pc *pipeConsumer) sendStream(ssrc uint32, mediaOnly bool) *rtpstream.SendStream {
+	for _, s := range pc.streams {
+		if s.ssrc == ssrc || (!mediaOnly && s.rtxSsrc != 0 && s.rtxSsrc == ssrc) {
+			return s.send
 		}
 	}
 	return nil
 }
 
-// requestProducerKeyFrame asks the producer for a key frame of the stream
-// the consumer forwards (idx) or, for a pipe consumer, of every stream.
-func (c *Consumer) requestProducerKeyFrame(idx int, now int64) {
-	if c.pipe == nil {
-		c.producer.requestKeyFrame(idx, now)
-		return
-	}
-	for i := range c.pipe {
-		c.producer.requestKeyFrame(i, now)
+// requestKeyFrame asks for a key frame of every stream, as mediasoup does.
+func (pc *pipeConsumer) requestKeyFrame(_ int, now int64) {
+	for i := range pc.streams {
+		pc.c.producer.requestKeyFrame(i, now)
 	}
 }
 
-// sendPipeRtp forwards one mapped producer packet on the stream of its
+func (pc *pipeConsumer) requireSync() {
+	for _, s := range pc.streams {
+		s.syncRequired = true
+	}
+}
+
+// A pipe consumer forwards every stream and has no layers to pick.
+func (pc *pipeConsumer) updateTarget(int64) {}
+
+func (pc *pipeConsumer) preferredLayersSet(int64) {}
+
+// sendRtp forwards one mapped producer packet on the stream of its
 // encoding. Called by the producer's fan-out; must not block.
-func (c *Consumer) sendPipeRtp(p *rtpPacket, now int64) {
-	if !c.active() || p.encodingIdx < 0 || p.encodingIdx >= len(c.pipe) {
+func (pc *pipeConsumer) sendRtp(p *rtpPacket, now int64) {
+	c := pc.c
+	if !c.active() || p.encodingIdx < 0 || p.encodingIdx >= len(pc.streams) {
 		return
 	}
-	s := c.pipe[p.encodingIdx]
+	s := pc.streams[p.encodingIdx]
 	payloadLen := len(p.payload)
 	if p.hdr.Padding && payloadLen > 0 && int(p.payload[payloadLen-1]) <= payloadLen {
 		payloadLen -= int(p.payload[payloadLen-1])
@@ -161,24 +169,18 @@ func (c *Consumer) sendPipeRtp(p *rtpPacket, now int64) {
 	}
 	c.t.sendRtp(c, b, trafficRtp, now)
 	c.mu.Unlock()
-	if tt := c.traceTypes.Load(); tt != 0 {
-		if tt&1 != 0 {
-			c.emitTrace("rtp", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq, "isKeyFrame": p.keyFrame})
-		}
-		if p.keyFrame && tt&2 != 0 {
-			c.emitTrace("keyframe", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": seq})
-		}
-	}
+	c.traceRtp(hdr.SSRC, seq, p.keyFrame)
 }
 
-// sendPipeSenderReports sends one Sender Report per stream that sent
+// sendSenderReport sends one Sender Report per stream that sent
 // something, with the CNAME of each.
-func (c *Consumer) sendPipeSenderReports(now int64) {
+func (pc *pipeConsumer) sendSenderReport(now int64) {
+	c := pc.c
 	var pkts []rtcp.Packet
 	var sdes rtcp.SourceDescription
 	wall := c.t.w.clock.Wall()
 	c.mu.Lock()
-	for _, s := range c.pipe {
+	for _, s := range pc.streams {
 		sr := &rtcp.SenderReport{}
 		if !s.send.SenderReport(now, wall, sr) {
 			continue
@@ -198,10 +200,10 @@ func (c *Consumer) sendPipeSenderReports(now int64) {
 	c.t.sendRtcpPackets(pkts, now)
 }
 
-// pipeStats is the getStats() of a pipe consumer: its streams.
-func (c *Consumer) pipeStats(now int64) []any {
+// stats is the getStats() of a pipe consumer: its streams.
+func (pc *pipeConsumer) stats(now int64) []any {
 	out := []any{}
-	for _, s := range c.pipe {
+	for _, s := range pc.streams {
 		out = append(out, s.send.Stats(now))
 	}
 	return out

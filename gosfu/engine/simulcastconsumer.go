@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/gosfu/gosfu/gosfu/codecs"
+	"github.com/gosfu/gosfu/gosfu/layerselect"
+	"github.com/gosfu/gosfu/gosfu/logger"
+)
+
+// simulcastConsumer (type "simulcast") forwards one of its producer's
+// streams: the preferred spatial layer, or a lower one when it is inactive
+// or above the transport's outgoing limit (layerselect.SimulcastTarget).
+// The base switches streams on a key frame of the target, keeping
+// sequence numbers and timestamps continuous; for VP8 the picture ids
+// follow, and temporal layers are filtered.
+type simulcastConsumer struct {
+	singleStream
+	vp8 *vp8Filter // nil unless VP8
+}
+
+func newSimulcastConsumer(c *Consumer, mimeType string) *simulcastConsumer {
+	s := &simulcastConsumer{singleStream: singleStream{c}}
+	if strings.EqualFold(mimeType, "video/VP8") {
+		s.vp8 = newVP8Filter(c)
+	}
+	c.targetIdx = s.activeTarget()
+	return s
+}
+
+func (s *simulcastConsumer) sendRtp(p *rtpPacket, now int64) { s.c.forwardRtp(p, now, s) }
+
+func (s *simulcastConsumer) filter(p *rtpPacket) (bool, bool) {
+	if s.vp8 == nil {
+		return true, false
+	}
+	return s.vp8.filter(p), false
+}
+
+func (s *simulcastConsumer) rewrite(payload []byte) {
+	if s.vp8 != nil {
+		s.vp8.rewrite(payload)
+	}
+}
+
+func (s *simulcastConsumer) sync() {
+	if s.vp8 != nil {
+		s.vp8.sync()
+	}
+}
+
+func (s *simulcastConsumer) layers() (int, int) {
+	temporal := s.c.maxTemporal
+	if s.vp8 != nil && s.vp8.temporal && s.vp8.tl.Current() >= 0 {
+		temporal = s.vp8.tl.Current()
+	}
+	return s.c.encodingIdx, temporal
+}
+
+func (s *simulcastConsumer) preferredLayersSet(now int64) { s.updateTarget(now) }
+
+// updateTarget picks the stream to forward and asks for its key frame
+// when it changes.
+func (s *simulcastConsumer) updateTarget(now int64) {
+	c := s.c
+	target := s.activeTarget()
+	c.mu.Lock()
+	changed := target != c.targetIdx
+	prevTarget, current := c.targetIdx, c.encodingIdx
+	c.targetIdx = target
+	needKeyFrame := changed && target != c.encodingIdx
+	c.mu.Unlock()
+	if changed {
+		c.log.Debugf(logger.TagSimulcast, "target encoding changed [consumerId:%s, from:%d, to:%d, current:%d]", c.id, prevTarget, target, current)
+	}
+	if needKeyFrame && c.active() {
+		c.producer.requestKeyFrame(target, now)
+	}
+}
+
+// activeTarget is the stream of the preferred spatial layer, lowered to
+// an active one within the transport's outgoing limit.
+func (s *simulcastConsumer) activeTarget() int {
+	c := s.c
+	want := 0
+	if n := len(c.producer.streams); n > 1 {
+		want = min(max(int(c.preferredSpatial.Load()), 0), n-1)
+	}
+	if len(c.producer.streams) <= 1 {
+		return want
+	}
+	active, bitrates := c.producer.streamStates(c.t.w.nowMs())
+	return layerselect.SimulcastTarget(want, active, bitrates, c.t.outgoingLimit())
+}
+
+// vp8Filter keeps VP8 picture ids and TL0PICIDX continuous across
+// simulcast stream switches and dropped temporal layer frames (without it
+// a receiver takes the new stream's key frame for an old frame) and, when
+// the stream has temporal layers, drops those above the wanted one, as
+// mediasoup does. Used by simulcast consumers and by svc consumers of a
+// VP8 L1Tn stream. Guarded by the consumer's mu.
+type vp8Filter struct {
+	c        *Consumer
+	rw       codecs.VP8PictureIDRewriter
+	desc     codecs.VP8Descriptor
+	temporal bool
+	tl       layerselect.VP8Temporal
+	// the picture id and TL0PICIDX of the packet filter passed last, when
+	// mapped.
+	pic    uint16
+	tl0    uint8
+	mapped bool
+}
+
+func newVP8Filter(c *Consumer) *vp8Filter {
+	return &vp8Filter{c: c, temporal: c.maxTemporal > 0, tl: layerselect.NewVP8Temporal()}
+}
+
+// filter applies the temporal layer filter, then maps the picture id.
+func (f *vp8Filter) filter(p *rtpPacket) bool {
+	f.mapped = false
+	payload := unpadded(p)
+	if len(payload) == 0 || f.desc.Unmarshal(payload) != nil {
+		return true
+	}
+	if f.temporal && !f.tl.Forward(p.hdr.Timestamp, p.keyFrame, &f.desc, f.rw.IsOld(&f.desc), int(f.c.preferredTemporal.Load())) {
+		f.rw.Drop(&f.desc)
+		return false
+	}
+	// A late packet of a dropped picture fails to map.
+	f.pic, f.tl0, f.mapped = f.rw.Map(&f.desc)
+	return f.mapped
+}
+
+func (f *vp8Filter) rewrite(payload []byte) {
+	if f.mapped {
+		codecs.VP8Rewrite(payload, &f.desc, f.pic, f.tl0)
+	}
+}
+
+func (f *vp8Filter) sync() {
+	f.rw.Sync()
+	f.tl.Reset()
+}
