@@ -668,7 +668,7 @@ export declare namespace types {
     tcpFraming?: number;
     /** WebRtc, Plain and Pipe transports: outgoing packets dropped because the UDP socket's send buffer was full (sends never wait). */
     udpSendBufferFull?: number;
-    [counter: string]: number;
+    [counter: string]: number | undefined;
   };
 
   export type BaseTransportDump = {
@@ -997,6 +997,17 @@ export declare namespace types {
     Either<{ listenInfos: TransportListenInfo[] }, { listenIps: (TransportListenIp | string)[]; port?: number }>
   >;
 
+  export type WebRtcTransportDump = BaseTransportDump & {
+    iceRole: 'controlled';
+    iceParameters: IceParameters;
+    iceCandidates: IceCandidate[];
+    iceState: IceState;
+    iceSelectedTuple?: TransportTuple;
+    dtlsParameters: DtlsParameters;
+    dtlsState: DtlsState;
+    dtlsRemoteCert?: string;
+  };
+
   export type WebRtcTransportStat = BaseTransportStats & {
     type: string;
     iceRole: string;
@@ -1038,6 +1049,7 @@ export declare namespace types {
     get sctpState(): SctpState | undefined;
     /** Set once the SCTP association is connected. */
     get sctpNegotiatedCapabilities(): SctpNegotiatedCapabilities | undefined;
+    dump(): Promise<WebRtcTransportDump>;
     getStats(): Promise<WebRtcTransportStat[]>;
     connect(params: { dtlsParameters: DtlsParameters }): Promise<void>;
     restartIce(): Promise<IceParameters>;
