@@ -12,10 +12,7 @@ const logger = new Logger('AudioLevelObserver');
  */
 class AudioLevelObserver extends RtpObserver {
   constructor(options) {
-    super(options, new EnhancedEventEmitter());
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
+    super(options, new EnhancedEventEmitter(), logger);
   }
 
   get type() {

@@ -1,8 +1,7 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
-const { InvalidStateError } = require('./errors');
 const utils = require('./utils');
 const numbers = require('./numbers');
 
@@ -23,7 +22,7 @@ function normalizeLayers(layers) {
 /**
  * Media of a producer forwarded to an endpoint through a transport.
  */
-class Consumer extends EnhancedEventEmitter {
+class Consumer extends EngineObject {
   constructor({
     internal,
     data,
@@ -34,25 +33,17 @@ class Consumer extends EnhancedEventEmitter {
     score = { score: 10, producerScore: 10, producerScores: [] },
     preferredLayers,
   }) {
-    super();
+    super({ logger, kind: 'Consumer', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
     this._data = data;
-    this._channel = channel;
-    this._closed = false;
-    this._appData = appData || {};
     this._paused = Boolean(paused);
     this._producerPaused = Boolean(producerPaused);
     this._priority = 1;
     this._score = score;
     this._preferredLayers = preferredLayers;
     this._currentLayers = undefined;
-    this._observer = new EnhancedEventEmitter();
-    this._onChannelEvent = (event, eventData) => this._onEngineEvent(event, eventData);
-    this._channel.on(this._internal.consumerId, this._onChannelEvent);
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
+    this._subscribe(this._internal.consumerId);
   }
 
   get id() {
@@ -61,10 +52,6 @@ class Consumer extends EnhancedEventEmitter {
 
   get producerId() {
     return this._data.producerId;
-  }
-
-  get closed() {
-    return this._closed;
   }
 
   get kind() {
@@ -103,28 +90,14 @@ class Consumer extends EnhancedEventEmitter {
     return utils.clone(this._currentLayers);
   }
 
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
-  }
-
   /** Just for testing purposes. */
   get channelForTesting() {
     return this._channel;
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
-    this._unsubscribe();
     this._channel
       .request('transport.closeConsumer', this._internal.transportId, { consumerId: this.id })
       .catch((error) => logger.debug(`close() | engine request failed: ${error}`));
@@ -134,10 +107,8 @@ class Consumer extends EnhancedEventEmitter {
 
   /** Called by its transport when the transport closes. */
   transportClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('transportClosed()');
-    this._closed = true;
-    this._unsubscribe();
     this.safeEmit('transportclose');
     this._observer.safeEmit('close');
   }
@@ -234,9 +205,7 @@ class Consumer extends EnhancedEventEmitter {
   _onEngineEvent(event, data) {
     switch (event) {
       case 'producerclose': {
-        if (this._closed) break;
-        this._closed = true;
-        this._unsubscribe();
+        if (!this._setClosed()) break;
         this.emit('@producerclose');
         this.safeEmit('producerclose');
         this._observer.safeEmit('close');
@@ -280,14 +249,6 @@ class Consumer extends EnhancedEventEmitter {
       default:
         logger.error(`ignoring unknown event "${event}"`);
     }
-  }
-
-  _checkNotClosed(method) {
-    if (this._closed) throw new InvalidStateError(`Consumer closed [method:${method}]`);
-  }
-
-  _unsubscribe() {
-    this._channel.removeListener(this._internal.consumerId, this._onChannelEvent);
   }
 }
 

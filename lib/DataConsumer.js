@@ -1,8 +1,7 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
-const { InvalidStateError } = require('./errors');
 const sctp = require('./sctp');
 const numbers = require('./numbers');
 const utils = require('./utils');
@@ -19,26 +18,18 @@ function subchannelsOf(response) {
  * transport: over an SCTP stream, or as 'message' events on a
  * DirectTransport.
  */
-class DataConsumer extends EnhancedEventEmitter {
+class DataConsumer extends EngineObject {
   constructor({
     internal, data, channel, paused, dataProducerPaused, subchannels, appData,
   }) {
-    super();
+    super({ logger, kind: 'DataConsumer', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
     this._data = data;
-    this._channel = channel;
-    this._closed = false;
     this._paused = Boolean(paused);
     this._dataProducerPaused = Boolean(dataProducerPaused);
     this._subchannels = Array.isArray(subchannels) ? subchannels.slice() : [];
-    this._appData = appData || {};
-    this._observer = new EnhancedEventEmitter();
-    this._onChannelEvent = (event, eventData) => this._onEngineEvent(event, eventData);
-    this._channel.on(this._internal.dataConsumerId, this._onChannelEvent);
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
+    this._subscribe(this._internal.dataConsumerId);
   }
 
   get id() {
@@ -47,10 +38,6 @@ class DataConsumer extends EnhancedEventEmitter {
 
   get dataProducerId() {
     return this._data.dataProducerId;
-  }
-
-  get closed() {
-    return this._closed;
   }
 
   get type() {
@@ -81,28 +68,14 @@ class DataConsumer extends EnhancedEventEmitter {
     return this._subchannels.slice();
   }
 
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
-  }
-
   /** Just for testing purposes. */
   get channelForTesting() {
     return this._channel;
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
-    this._unsubscribe();
     this._channel
       .request('transport.closeDataConsumer', this._internal.transportId, { dataConsumerId: this.id })
       .catch((error) => logger.debug(`close() | engine request failed: ${error}`));
@@ -112,10 +85,8 @@ class DataConsumer extends EnhancedEventEmitter {
 
   /** Called by its transport when the transport closes. */
   transportClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('transportClosed()');
-    this._closed = true;
-    this._unsubscribe();
     this.safeEmit('transportclose');
     this._observer.safeEmit('close');
   }
@@ -211,9 +182,7 @@ class DataConsumer extends EnhancedEventEmitter {
   _onEngineEvent(event, data) {
     switch (event) {
       case 'dataproducerclose': {
-        if (this._closed) break;
-        this._closed = true;
-        this._unsubscribe();
+        if (!this._setClosed()) break;
         this.emit('@dataproducerclose');
         this.safeEmit('dataproducerclose');
         this._observer.safeEmit('close');
@@ -252,14 +221,6 @@ class DataConsumer extends EnhancedEventEmitter {
       default:
         logger.error(`ignoring unknown event "${event}"`);
     }
-  }
-
-  _checkNotClosed(method) {
-    if (this._closed) throw new InvalidStateError(`DataConsumer closed [method:${method}]`);
-  }
-
-  _unsubscribe() {
-    this._channel.removeListener(this._internal.dataConsumerId, this._onChannelEvent);
   }
 }
 

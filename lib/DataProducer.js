@@ -1,8 +1,7 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
-const { InvalidStateError } = require('./errors');
 const sctp = require('./sctp');
 const utils = require('./utils');
 
@@ -12,29 +11,18 @@ const logger = new Logger('DataProducer');
  * Data messages an endpoint sends into a transport: over an SCTP stream of
  * a WebRtc/Plain/Pipe transport, or with send() on a DirectTransport.
  */
-class DataProducer extends EnhancedEventEmitter {
+class DataProducer extends EngineObject {
   constructor({ internal, data, channel, paused, appData }) {
-    super();
+    super({ logger, kind: 'DataProducer', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
     this._data = data;
-    this._channel = channel;
-    this._closed = false;
     this._paused = Boolean(paused);
-    this._appData = appData || {};
-    this._observer = new EnhancedEventEmitter();
     // The engine sends no event to a DataProducer: nothing to subscribe to.
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
   }
 
   get id() {
     return this._internal.dataProducerId;
-  }
-
-  get closed() {
-    return this._closed;
   }
 
   get type() {
@@ -57,27 +45,14 @@ class DataProducer extends EnhancedEventEmitter {
     return this._paused;
   }
 
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
-  }
-
   /** Just for testing purposes. */
   get channelForTesting() {
     return this._channel;
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
     this._channel
       .request('transport.closeDataProducer', this._internal.transportId, { dataProducerId: this.id })
       .catch((error) => logger.debug(`close() | engine request failed: ${error}`));
@@ -87,9 +62,8 @@ class DataProducer extends EnhancedEventEmitter {
 
   /** Called by its transport when the transport closes. */
   transportClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('transportClosed()');
-    this._closed = true;
     this.safeEmit('transportclose');
     this._observer.safeEmit('close');
   }
@@ -156,10 +130,6 @@ class DataProducer extends EnhancedEventEmitter {
       if (this._channel.closed) throw error;
       logger.warn(`send() | message dropped: ${error}`);
     }
-  }
-
-  _checkNotClosed(method) {
-    if (this._closed) throw new InvalidStateError(`DataProducer closed [method:${method}]`);
   }
 }
 

@@ -1,8 +1,7 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
-const { InvalidStateError } = require('./errors');
 const utils = require('./utils');
 
 const logger = new Logger('Producer');
@@ -10,31 +9,19 @@ const logger = new Logger('Producer');
 /**
  * Media (one audio or video track) an endpoint sends into a transport.
  */
-class Producer extends EnhancedEventEmitter {
+class Producer extends EngineObject {
   constructor({ internal, data, channel, appData, paused }) {
-    super();
+    super({ logger, kind: 'Producer', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
     this._data = data;
-    this._channel = channel;
-    this._closed = false;
     this._paused = Boolean(paused);
-    this._appData = appData || {};
     this._score = [];
-    this._observer = new EnhancedEventEmitter();
-    this._onChannelEvent = (event, eventData) => this._onEngineEvent(event, eventData);
-    this._channel.on(this._internal.producerId, this._onChannelEvent);
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
+    this._subscribe(this._internal.producerId);
   }
 
   get id() {
     return this._internal.producerId;
-  }
-
-  get closed() {
-    return this._closed;
   }
 
   get kind() {
@@ -65,28 +52,14 @@ class Producer extends EnhancedEventEmitter {
     return utils.clone(this._score);
   }
 
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
-  }
-
   /** Just for testing purposes. */
   get channelForTesting() {
     return this._channel;
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
-    this._unsubscribe();
     this._channel
       .request('transport.closeProducer', this._internal.transportId, { producerId: this.id })
       .catch((error) => logger.debug(`close() | engine request failed: ${error}`));
@@ -96,10 +69,8 @@ class Producer extends EnhancedEventEmitter {
 
   /** Called by its transport when the transport closes. */
   transportClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('transportClosed()');
-    this._closed = true;
-    this._unsubscribe();
     this.safeEmit('transportclose');
     this._observer.safeEmit('close');
   }
@@ -180,14 +151,6 @@ class Producer extends EnhancedEventEmitter {
       default:
         logger.error(`ignoring unknown event "${event}"`);
     }
-  }
-
-  _checkNotClosed(method) {
-    if (this._closed) throw new InvalidStateError(`Producer closed [method:${method}]`);
-  }
-
-  _unsubscribe() {
-    this._channel.removeListener(this._internal.producerId, this._onChannelEvent);
   }
 }
 

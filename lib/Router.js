@@ -1,7 +1,7 @@
 'use strict';
 
 const { Channel } = require('./Channel');
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
 const { PlainTransport } = require('./PlainTransport');
 const { PipeTransport } = require('./PipeTransport');
@@ -9,7 +9,7 @@ const { DirectTransport } = require('./DirectTransport');
 const { WebRtcTransport } = require('./WebRtcTransport');
 const { AudioLevelObserver } = require('./AudioLevelObserver');
 const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
-const { InvalidStateError, NotFoundError } = require('./errors');
+const { NotFoundError } = require('./errors');
 const utils = require('./utils');
 const numbers = require('./numbers');
 
@@ -19,16 +19,12 @@ const logger = new Logger('Router');
  * A media room: producers of its transports can be consumed by consumers on
  * any of its transports.
  */
-class Router extends EnhancedEventEmitter {
+class Router extends EngineObject {
   constructor({ internal, data, channel, appData }) {
-    super();
+    super({ logger, kind: 'Router', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
     this._data = data;
-    this._channel = channel;
-    this._closed = false;
-    this._appData = appData || {};
-    this._observer = new EnhancedEventEmitter();
     this._transports = new Map();
     this._producers = new Map();
     this._rtpObservers = new Map();
@@ -36,33 +32,14 @@ class Router extends EnhancedEventEmitter {
     // Pipe transport pair promises by the id of the other router, shared
     // by both routers (pipeToRouter() creates one pair per router pair).
     this._mapRouterPairPipeTransportPairPromise = new Map();
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
   }
 
   get id() {
     return this._internal.routerId;
   }
 
-  get closed() {
-    return this._closed;
-  }
-
   get rtpCapabilities() {
     return utils.clone(this._data.rtpCapabilities);
-  }
-
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
   }
 
   /** Just for testing purposes. */
@@ -71,9 +48,8 @@ class Router extends EnhancedEventEmitter {
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
     try {
       this._channel.requestSync('worker.closeRouter', undefined, { routerId: this.id });
     } catch (error) {
@@ -86,9 +62,8 @@ class Router extends EnhancedEventEmitter {
 
   /** Called by the Worker when it closes or dies. */
   workerClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('workerClosed()');
-    this._closed = true;
     this._closeChildren();
     this.safeEmit('workerclose');
     this._observer.safeEmit('close');
@@ -682,10 +657,6 @@ class Router extends EnhancedEventEmitter {
     transport.on('@newdataproducer', (dataProducer) => this._dataProducers.set(dataProducer.id, dataProducer));
     transport.on('@dataproducerclose', (dataProducer) => this._dataProducers.delete(dataProducer.id));
     this._observer.safeEmit('newtransport', transport);
-  }
-
-  _checkNotClosed(method) {
-    if (this._closed) throw new InvalidStateError(`Router closed [method:${method}]`);
   }
 
   /**

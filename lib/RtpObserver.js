@@ -1,6 +1,6 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
 const { NotFoundError } = require('./errors');
 
@@ -11,27 +11,18 @@ const logger = new Logger('RtpObserver');
  * levels of the audio producers added to it. As in mediasoup, methods on a
  * closed observer are left to the engine (NotFoundError once it is gone).
  */
-class RtpObserver extends EnhancedEventEmitter {
-  constructor({ internal, channel, appData, getProducerById }, observer) {
-    super();
+class RtpObserver extends EngineObject {
+  constructor({ internal, channel, appData, getProducerById }, observer, subclassLogger) {
+    super({ logger: subclassLogger, kind: 'RtpObserver', appData, observer, channel });
     logger.debug('constructor()');
     this._internal = internal;
-    this._channel = channel;
-    this._closed = false;
     this._paused = false;
-    this._appData = appData || {};
     this._getProducerById = getProducerById;
-    this._observer = observer || new EnhancedEventEmitter();
-    this._onChannelEvent = (event, data) => this._onEngineEvent(event, data);
-    this._channel.on(this._internal.rtpObserverId, this._onChannelEvent);
+    this._subscribe(this._internal.rtpObserverId);
   }
 
   get id() {
     return this._internal.rtpObserverId;
-  }
-
-  get closed() {
-    return this._closed;
   }
 
   /** 'audiolevel' or 'activespeaker' (subclasses). */
@@ -43,23 +34,9 @@ class RtpObserver extends EnhancedEventEmitter {
     return this._paused;
   }
 
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
-  }
-
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
-    this._unsubscribe();
     this._channel
       .request('router.closeRtpObserver', this._internal.routerId, { rtpObserverId: this.id })
       .catch(() => {});
@@ -69,10 +46,8 @@ class RtpObserver extends EnhancedEventEmitter {
 
   /** Called by the Router when it closes. */
   routerClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('routerClosed()');
-    this._closed = true;
-    this._unsubscribe();
     this.safeEmit('routerclose');
     this._observer.safeEmit('close');
   }
@@ -111,10 +86,6 @@ class RtpObserver extends EnhancedEventEmitter {
 
   _onEngineEvent(event) {
     logger.error(`ignoring unknown event "${event}"`);
-  }
-
-  _unsubscribe() {
-    this._channel.removeListener(this._internal.rtpObserverId, this._onChannelEvent);
   }
 }
 

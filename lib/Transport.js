@@ -1,12 +1,12 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
 const { Producer } = require('./Producer');
 const { Consumer, normalizeLayers } = require('./Consumer');
 const { DataProducer } = require('./DataProducer');
 const { DataConsumer } = require('./DataConsumer');
-const { InvalidStateError, UnsupportedError, NotFoundError } = require('./errors');
+const { UnsupportedError, NotFoundError } = require('./errors');
 const sctp = require('./sctp');
 const utils = require('./utils');
 const numbers = require('./numbers');
@@ -40,19 +40,15 @@ function checkTraceTypes(types) {
  * its Node layer): here only the argument checks mediasoup makes before that
  * are done.
  */
-class Transport extends EnhancedEventEmitter {
+class Transport extends EngineObject {
   constructor({
     internal, channel, appData, getProducerById, getDataProducerById,
   }) {
-    super();
+    super({ logger, kind: 'Transport', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
-    this._channel = channel;
-    this._closed = false;
-    this._appData = appData || {};
     this._getProducerById = getProducerById;
     this._getDataProducerById = getDataProducerById;
-    this._observer = new EnhancedEventEmitter();
     this._producers = new Map();
     this._consumers = new Map();
     this._dataProducers = new Map();
@@ -61,31 +57,11 @@ class Transport extends EnhancedEventEmitter {
     this._sctpStreamIds = undefined;
     this._nextSctpStreamId = 0;
     this._sctpNegotiatedMaxOutboundStreams = undefined;
-    this._onChannelEvent = (event, data) => this._onEngineEvent(event, data);
-    this._channel.on(this._internal.transportId, this._onChannelEvent);
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
+    this._subscribe(this._internal.transportId);
   }
 
   get id() {
     return this._internal.transportId;
-  }
-
-  get closed() {
-    return this._closed;
-  }
-
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
   }
 
   /** Just for testing purposes. */
@@ -94,10 +70,8 @@ class Transport extends EnhancedEventEmitter {
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
-    this._unsubscribe();
     this._channel
       .request('router.closeTransport', this._internal.routerId, { transportId: this.id })
       .catch((error) => logger.debug(`close() | engine request failed: ${error}`));
@@ -108,10 +82,8 @@ class Transport extends EnhancedEventEmitter {
 
   /** Called by the Router when it closes (or its Worker does). */
   routerClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('routerClosed()');
-    this._closed = true;
-    this._unsubscribe();
     // The Router already forgets its producers: nothing to tell it.
     this._closeChildren(false);
     this.safeEmit('routerclose');
@@ -120,10 +92,8 @@ class Transport extends EnhancedEventEmitter {
 
   /** Called by the listen server (WebRtcServer) this transport uses when it closes. */
   listenServerClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('listenServerClosed()');
-    this._closed = true;
-    this._unsubscribe();
     this._closeChildren(false);
     // The Router learns it through this event (the listen server closed us).
     this.emit('@listenserverclose');
@@ -546,14 +516,6 @@ class Transport extends EnhancedEventEmitter {
       default:
         logger.error(`ignoring unknown event "${event}"`);
     }
-  }
-
-  _checkNotClosed(method) {
-    if (this._closed) throw new InvalidStateError(`Transport closed [method:${method}]`);
-  }
-
-  _unsubscribe() {
-    this._channel.removeListener(this._internal.transportId, this._onChannelEvent);
   }
 
   _closeChildren(tellRouter) {

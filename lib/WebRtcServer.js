@@ -1,6 +1,6 @@
 'use strict';
 
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
 
 const logger = new Logger('WebRtcServer');
@@ -9,39 +9,16 @@ const logger = new Logger('WebRtcServer');
  * Shared UDP/TCP ports for many WebRtcTransports: the engine routes each
  * packet to its transport by ICE username fragment, then by tuple.
  */
-class WebRtcServer extends EnhancedEventEmitter {
+class WebRtcServer extends EngineObject {
   constructor({ internal, channel, appData }) {
-    super();
+    super({ logger, kind: 'WebRtcServer', appData, channel });
     logger.debug('constructor()');
     this._internal = internal;
-    this._channel = channel;
-    this._closed = false;
-    this._appData = appData || {};
-    this._observer = new EnhancedEventEmitter();
     this._webRtcTransports = new Map();
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
   }
 
   get id() {
     return this._internal.webRtcServerId;
-  }
-
-  get closed() {
-    return this._closed;
-  }
-
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
   }
 
   /** Just for testing purposes. */
@@ -50,9 +27,8 @@ class WebRtcServer extends EnhancedEventEmitter {
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
     // The transports learn it first, then the engine drops the sockets.
     for (const transport of this._webRtcTransports.values()) {
       transport.listenServerClosed();
@@ -68,9 +44,8 @@ class WebRtcServer extends EnhancedEventEmitter {
 
   /** Called by the Worker when it closes or dies. */
   workerClosed() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('workerClosed()');
-    this._closed = true;
     this._webRtcTransports.clear();
     this.safeEmit('workerclose');
     this._observer.safeEmit('close');

@@ -1,7 +1,7 @@
 'use strict';
 
 const { Channel } = require('./Channel');
-const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { EngineObject } = require('./EngineObject');
 const { Logger } = require('./Logger');
 const { Router } = require('./Router');
 const { WebRtcServer } = require('./WebRtcServer');
@@ -24,9 +24,9 @@ function engineLogger(name) {
  * A media engine instance. Unlike mediasoup there is no subprocess: the
  * engine runs inside this Node process (pid is process.pid), on all cores.
  */
-class Worker extends EnhancedEventEmitter {
+class Worker extends EngineObject {
   constructor({ logLevel, logTags, rtcMinPort, rtcMaxPort, dtlsCertificateFile, dtlsPrivateKeyFile, appData } = {}) {
-    super();
+    super({ logger, kind: 'Worker', appData });
     logger.debug('constructor()');
     // Only well-typed settings reach the engine, as only those reach a
     // mediasoup worker's command line.
@@ -43,25 +43,15 @@ class Worker extends EnhancedEventEmitter {
       throw new TypeError('wrong settings');
     }
 
-    this._closed = false;
     this._died = false;
     this._subprocessClosed = false;
-    this._appData = appData || {};
-    this._observer = new EnhancedEventEmitter();
     this._routers = new Set();
     this._webRtcServers = new Set();
     this._channel = new Channel(settings, (event, data) => this._onEngineEvent(event, data));
-    this.on('listenererror', (eventName, error) => {
-      logger.error(`event listener threw an error [eventName:${eventName}]:`, error);
-    });
   }
 
   get pid() {
     return process.pid;
-  }
-
-  get closed() {
-    return this._closed;
   }
 
   get died() {
@@ -70,18 +60,6 @@ class Worker extends EnhancedEventEmitter {
 
   get subprocessClosed() {
     return this._subprocessClosed;
-  }
-
-  get appData() {
-    return this._appData;
-  }
-
-  set appData(appData) {
-    this._appData = appData;
-  }
-
-  get observer() {
-    return this._observer;
   }
 
   /** Internal: the channel to the engine. */
@@ -100,9 +78,8 @@ class Worker extends EnhancedEventEmitter {
   }
 
   close() {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug('close()');
-    this._closed = true;
     for (const router of this._routers) router.workerClosed();
     this._routers.clear();
     for (const server of this._webRtcServers) server.workerClosed();
@@ -212,9 +189,8 @@ class Worker extends EnhancedEventEmitter {
   }
 
   _workerDied(error) {
-    if (this._closed) return;
+    if (!this._setClosed()) return;
     logger.debug(`workerDied() [error:${error}]`);
-    this._closed = true;
     this._died = true;
     this._subprocessClosed = true;
     this._channel.close();
