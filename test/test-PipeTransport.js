@@ -535,13 +535,18 @@ describe('PipeTransport media (DirectTransport → pipeToRouter → DirectTransp
       await producer.pause();
       await paused;
       const countPaused = got.length;
-      // Negative checks: once the producer counted every packet sent (the
-      // engine decided about each), a window for anything crossing the pipe.
+      // Negative checks without a window: once the producer counted every
+      // packet sent, the pipe consumer has decided about each; once the far
+      // pipe producer counted all the pipe consumer sent, router2's consumer
+      // has decided about each too, and its "rtp" events came before that
+      // getStats() answer (engine order).
+      const count = async (p) => (await p.getStats()).reduce((n, s) => n + s.packetCount, 0);
       const settle = async () => {
         const sent = streams.reduce((n, s) => n + s.index, 0);
-        await waitUntil(async () => (await producer.getStats()).reduce((n, s) => n + s.packetCount, 0) >= sent,
-          5000, `producer packetCount ${sent}`, 20);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await waitUntil(async () => (await count(producer)) >= sent, 5000, `producer packetCount ${sent}`, 20);
+        const crossed = await count(pipeConsumer);
+        await waitUntil(async () => (await count(pipeProducer)) >= crossed, 5000,
+          `pipe producer packetCount ${crossed}`, 20);
       };
       sendFrames(producer, streams, 5);
       await settle();
