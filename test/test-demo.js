@@ -13,20 +13,7 @@ const { spawn } = require('node:child_process');
 
 const { requireChromium, launch } = require('./browser/chromium');
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function pollUntil(fn, predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  let value;
-  for (;;) {
-    value = await fn();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timeout (${ms} ms) waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    }
-    await sleep(250);
-  }
-}
+const { pollUntil } = require('./helpers');
 
 /** Starts the demo with PORT=0; resolves with { child, url, output() }. */
 function startDemo() {

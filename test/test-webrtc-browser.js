@@ -17,12 +17,12 @@
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const net = require('node:net');
-const os = require('node:os');
 
 const gosfu = require('../');
-const { closeWorker } = require('./helpers');
+const { closeWorker, pollUntil } = require('./helpers');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
+  warnOutsideNetns,
 } = require('./browser/chromium');
 
 const mediaCodecs = [
@@ -53,29 +53,6 @@ async function freePort() {
   throw new Error('no free port');
 }
 
-/** Non-loopback IPv4/IPv6 interfaces: there should be none inside netns. */
-function outsideInterfaces() {
-  const names = [];
-  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
-    if (addrs.some((a) => !a.internal)) names.push(name);
-  }
-  return names;
-}
-
-/** Polls `fn` until `predicate(value)`; returns the value, throws `what` after `ms`. */
-async function pollUntil(fn, predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  let value;
-  for (;;) {
-    value = await fn();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timeout (${ms} ms) waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    }
-    await sleep(250);
-  }
-}
-
 /** Records every event of `emitter` named in `names` into an array. */
 function recordEvents(emitter, names) {
   const events = [];
@@ -94,13 +71,7 @@ describe('WebRTC with Chromium and mediasoup-client', function () {
   before(async function () {
     this.timeout(90000);
     requireChromium(this, 'WebRTC browser tests');
-    const outside = outsideInterfaces();
-    if (outside.length > 0) {
-      process.stderr.write(
-        `  warning: network interfaces other than loopback are visible (${outside.join(', ')}); `
-        + 'run this suite inside ../shared/tools/netns\n',
-      );
-    }
+    warnOutsideNetns();
     pageServer = await serveTestPage();
     browser = await launch();
     worker = await gosfu.createWorker({ logLevel: 'warn' });

@@ -33,7 +33,6 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 
 const gosfu = require('../');
 const { closeWorker, waitUntil } = require('./helpers');
@@ -42,6 +41,7 @@ const {
 } = require('./helpers/sctp-peer');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
+  warnOutsideNetns,
 } = require('./browser/chromium');
 
 const mediaCodecs = [
@@ -51,15 +51,6 @@ const mediaCodecs = [
 
 /** mediasoup 3.27.1's default maxSendMessageSize / maxReceiveMessageSize. */
 const DEFAULT_MAX_MESSAGE_SIZE = 262144;
-
-/** Non-loopback IPv4/IPv6 interfaces: there should be none inside netns. */
-function outsideInterfaces() {
-  const names = [];
-  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
-    if (addrs.some((a) => !a.internal)) names.push(name);
-  }
-  return names;
-}
 
 /** Records every event of `emitter` named in `names` into an array. */
 function recordEvents(emitter, names) {
@@ -176,13 +167,7 @@ describe('DataChannels with Chromium and mediasoup-client', function () {
   before(async function () {
     this.timeout(90000);
     requireChromium(this, 'WebRTC DataChannel browser tests');
-    const outside = outsideInterfaces();
-    if (outside.length > 0) {
-      process.stderr.write(
-        `  warning: network interfaces other than loopback are visible (${outside.join(', ')}); `
-        + 'run this suite inside ../shared/tools/netns\n',
-      );
-    }
+    warnOutsideNetns();
     pageServer = await serveTestPage();
     browser = await launch();
     worker = await gosfu.createWorker({ logLevel: 'warn' });

@@ -28,12 +28,12 @@
 // Skipped when Chromium is missing, except with CI=true (then it fails).
 
 const assert = require('node:assert/strict');
-const os = require('node:os');
 
 const gosfu = require('../');
-const { closeWorker } = require('./helpers');
+const { closeWorker, pollUntil } = require('./helpers');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
+  warnOutsideNetns,
 } = require('./browser/chromium');
 
 const mediaCodecs = [
@@ -60,29 +60,6 @@ const log = (line) => {
   if (process.env.GOSFU_SIMULCAST_DEBUG) process.stderr.write(`    ${line}\n`);
 };
 
-/** Non-loopback IPv4/IPv6 interfaces: there should be none inside netns. */
-function outsideInterfaces() {
-  const names = [];
-  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
-    if (addrs.some((a) => !a.internal)) names.push(name);
-  }
-  return names;
-}
-
-/** Polls `fn` until `predicate(value)`; returns the value, throws `what` after `ms`. */
-async function pollUntil(fn, predicate, ms, what, interval = 250) {
-  const deadline = Date.now() + ms;
-  let value;
-  for (;;) {
-    value = await fn();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timeout (${ms} ms) waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    }
-    await sleep(interval);
-  }
-}
-
 /** The server producer's inbound streams by rid: { r0: {packetCount, ...}, ... }. */
 async function producerStatsByRid(producer) {
   const stats = await producer.getStats();
@@ -104,13 +81,7 @@ describe('WebRTC simulcast with Chromium and mediasoup-client', function () {
   before(async function () {
     this.timeout(90000);
     requireChromium(this, 'WebRTC simulcast tests');
-    const outside = outsideInterfaces();
-    if (outside.length > 0) {
-      process.stderr.write(
-        `  warning: network interfaces other than loopback are visible (${outside.join(', ')}); `
-        + 'run this suite inside ../shared/tools/netns\n',
-      );
-    }
+    warnOutsideNetns();
     pageServer = await serveTestPage();
     browser = await launch();
     worker = await gosfu.createWorker({ logLevel: 'warn' });

@@ -28,7 +28,8 @@
 const assert = require('node:assert/strict');
 
 const gosfu = require('../');
-const { closeWorker } = require('./helpers');
+const { closeWorker, pollUntil } = require('./helpers');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const {
   requireChromium, launch, serveTestPage, openTestPage,
 } = require('./browser/chromium');
@@ -39,25 +40,9 @@ const mediaCodecs = [
   { kind: 'video', mimeType: 'video/VP9', clockRate: 90000 },
 ];
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const log = (line) => {
   if (process.env.GOSFU_SVC_DEBUG) process.stderr.write(`    ${line}\n`);
 };
-
-/** Polls `fn` until `predicate(value)`; returns the value, throws `what` after `ms`. */
-async function pollUntil(fn, predicate, ms, what, interval = 250) {
-  const deadline = Date.now() + ms;
-  let value;
-  for (;;) {
-    value = await fn();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timeout (${ms} ms) waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    }
-    await sleep(interval);
-  }
-}
 
 describe('WebRTC VP9 SVC with Chromium and mediasoup-client', function () {
   this.timeout(90000);

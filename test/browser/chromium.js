@@ -227,10 +227,29 @@ async function openTestPage(browser, url, onSignal) {
   return page;
 }
 
+/**
+ * Warns when network interfaces other than loopback are visible: Chromium
+ * and the SFU would gather candidates on them. WebRTC suites are meant to
+ * run inside ../shared/tools/netns (npm test does so).
+ */
+function warnOutsideNetns() {
+  const outside = [];
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    if (addrs.some((a) => !a.internal)) outside.push(name);
+  }
+  if (outside.length > 0) {
+    process.stderr.write(
+      `  warning: network interfaces other than loopback are visible (${outside.join(', ')}); `
+      + 'run this suite inside ../shared/tools/netns\n',
+    );
+  }
+}
+
 module.exports = {
   CHROMIUM_ARGS,
   findChromium,
   requireChromium,
+  warnOutsideNetns,
   launch,
   bundle,
   serve,

@@ -166,9 +166,27 @@ function jsonLines(stdout) {
   return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
 
+/**
+ * Calls `fn` every `interval` ms until `predicate(value)` holds and returns
+ * that value; throws, naming `what` and the last value, after `ms`.
+ */
+async function pollUntil(fn, predicate, ms, what, interval = 250) {
+  const deadline = Date.now() + ms;
+  let value;
+  for (;;) {
+    value = await fn();
+    if (predicate(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timeout (${ms} ms) waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
 module.exports = {
   waitFor,
   waitUntil,
+  pollUntil,
   waitStable,
   closeWorker,
   assertError,
