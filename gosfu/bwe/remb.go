@@ -1,14 +1,3 @@
-// Package bwe holds the bandwidth estimation of gosfu.
-//
-// RembEstimator is a receive-side estimate for senders that negotiated
-// goog-remb instead of transport-cc: it follows the incoming bitrate and
-// the loss of the streams, the way loss-based controllers do (grow while
-// loss stays under 2 %, hold up to 10 %, cut in proportion above). It is
-// simpler than mediasoup's delay-based estimator (RemoteBitrateEstimator
-// with abs-send-time): it reacts to loss, not to growing queues.
-//
-// Nothing here touches a socket: the engine feeds the estimator and sends
-// REMB and transport-cc feedback (gosfu/engine/bwefeedback.go).
 package bwe
 
 // Figures of the loss-based rules.
