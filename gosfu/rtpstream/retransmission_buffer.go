@@ -117,6 +117,23 @@ func (b *RetransmissionBuffer) get(seq uint16) *bufferItem {
 	return it
 }
 
+// mediaAgeMs is how much older in media time the item is than the newest
+// stored packet.
+func (b *RetransmissionBuffer) mediaAgeMs(it *bufferItem) int64 {
+	if b.empty {
+		return 0
+	}
+	newest := &b.ring[b.newest&b.mask]
+	if !newest.used {
+		return 0
+	}
+	d := int32(newest.ts - it.ts)
+	if d <= 0 {
+		return 0
+	}
+	return int64(d) * 1000 / int64(b.clockRate)
+}
+
 // Clear removes every packet (memory is kept for reuse).
 func (b *RetransmissionBuffer) Clear() {
 	if b.empty {

@@ -15,6 +15,9 @@ const (
 	MaxSenderReportReferenceAgeMs = 2000
 	// DefaultRttMs is used to throttle retransmissions while RTT is unknown.
 	DefaultRttMs = 100
+	// MaxNackDelayMs bounds how late, in media time, a retransmission may
+	// arrive: older packets are not resent.
+	MaxNackDelayMs = 1000
 	// srHistory is how many of our own SRs are remembered to compute RTT.
 	srHistory = 8
 )
@@ -106,8 +109,11 @@ type SendStream struct {
 	packetsRepaired      uint64
 	nackCount            uint64
 	nackPacketCount      uint64
-	pliCount             uint64
-	firCount             uint64
+	// nackTooLate counts NACKed packets not resent because they could
+	// no longer arrive in time (MaxNackDelayMs).
+	nackTooLate uint64
+	pliCount    uint64
+	firCount    uint64
 
 	packetsLost  int32
 	fractionLost uint8
@@ -235,6 +241,13 @@ func (s *SendStream) collect(pair rtcp.NackPair, nowMs int64) []*bufferItem {
 	for i := 0; i < maxResendPerItem; i++ {
 		if i == 0 || mask&(1<<(i-1)) != 0 {
 			it := s.buffer.get(seq)
+			// A retransmission that would reach the receiver more than
+			// MaxNackDelayMs after the packet's newer neighbours is too late
+			// for its jitter buffer: it would only add to the congestion.
+			if it != nil && s.buffer.mediaAgeMs(it)+rtt/2 > MaxNackDelayMs {
+				s.nackTooLate++
+				it = nil
+			}
 			if it != nil && (it.resentAtMs == 0 || nowMs-it.resentAtMs > rtt) {
 				it.resentAtMs = nowMs
 				if it.sentTimes < 255 {
@@ -460,4 +473,30 @@ func (s *SendStream) Stats(nowMs int64) SendStats {
 		Jitter:               s.jitter,
 		RoundTripTime:        s.rttMs,
 	}
+}
+
+// NackTooLate returns how many NACKed packets were not resent because
+// they could no longer arrive in time.
+func (s *SendStream) NackTooLate() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nackTooLate
+}
+
+// NextRtxPadding reserves the next RTX sequence number for a padding-only
+// RTX packet (a bandwidth probe) and returns the RTX SSRC and payload type
+// and the newest media timestamp; false without RTX or before any media.
+// Like resends, calls must be serialised by the caller.
+func (s *SendStream) NextRtxPadding() (ssrc uint32, pt uint8, seq uint16, ts uint32, ok bool) {
+	if s.cfg.RtxSSRC == 0 {
+		return 0, 0, 0, 0, false
+	}
+	s.mu.Lock()
+	ts, sent := s.seq.maxTs, s.packets > 0
+	s.mu.Unlock()
+	if !sent {
+		return 0, 0, 0, 0, false
+	}
+	s.rtxSeq++
+	return s.cfg.RtxSSRC, s.cfg.RtxPayloadType, s.rtxSeq, ts, true
 }

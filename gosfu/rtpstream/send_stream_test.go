@@ -303,3 +303,32 @@ func BenchmarkSendStreamSend(b *testing.B) {
 		send(int64(5000 + i))
 	}
 }
+
+// A NACK for a packet that, resent now, would arrive more than
+// MaxNackDelayMs after its newer neighbours gets nothing: under congestion
+// it would only add to the queue.
+func TestSendStreamNackTooLate(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ageMs   uint32
+		resends int
+	}{
+		{"fresh", 100, 1},
+		{"just in time", MaxNackDelayMs - DefaultRttMs/2 - 10, 1},
+		{"too late", MaxNackDelayMs, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSendStream(videoSendConfig(true))
+			s.SendPacket(mkPacket(t, 1, 0, false, []byte{1}, 0), 0)
+			s.SendPacket(mkPacket(t, 2, tc.ageMs*90, false, []byte{1}, 0), int64(tc.ageMs))
+			n := 0
+			s.ReceiveNack(nackOf(1), int64(tc.ageMs)+5, func([]byte, bool) { n++ })
+			if n != tc.resends {
+				t.Fatalf("resent %d, want %d", n, tc.resends)
+			}
+			if want := uint64(1 - tc.resends); s.NackTooLate() != want {
+				t.Fatalf("NackTooLate = %d, want %d", s.NackTooLate(), want)
+			}
+		})
+	}
+}
