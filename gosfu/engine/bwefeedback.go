@@ -14,6 +14,8 @@ import (
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+
+	"github.com/gosfu/gosfu/gosfu/bwe"
 )
 
 // recordTwcc notes the arrival of a packet carrying a transport-wide
@@ -30,6 +32,23 @@ func (t *Transport) recordTwcc(hdr *rtp.Header, id uint8) {
 	}
 	t.twccRecorder.Record(hdr.SSRC, seq, int64(t.w.clock.Now()/time.Microsecond))
 	t.twccMu.Unlock()
+}
+
+// recordAbsSendTime feeds the delay-based REMB estimate with the arrival
+// of a packet carrying abs-send-time (senders without transport-cc).
+func (t *Transport) recordAbsSendTime(hdr *rtp.Header, id uint8, size int) {
+	v := hdr.GetExtension(id)
+	if len(v) < 3 {
+		return
+	}
+	ast := uint32(v[0])<<16 | uint32(v[1])<<8 | uint32(v[2])
+	nowUs := int64(t.w.clock.Now() / time.Microsecond)
+	t.rembDelayMu.Lock()
+	if t.rembDelay == nil {
+		t.rembDelay = bwe.NewReceiveSide(bwe.InitialBitrate)
+	}
+	t.rembDelay.OnPacket(nowUs, ast, size)
+	t.rembDelayMu.Unlock()
 }
 
 // sendTwccFeedback sends the transport-cc feedback collected since the
@@ -74,7 +93,14 @@ func (t *Transport) sendRemb(now int64) {
 	var bitrate uint64
 	switch {
 	case t.twccExtID.Load() == 0 && len(rembSsrcs) > 0:
+		// The loss-based figure bounds the delay-based one: both must
+		// agree that the link carries more.
 		bitrate = t.remb.Update(incoming, worstLoss)
+		t.rembDelayMu.Lock()
+		if t.rembDelay != nil {
+			bitrate = min(bitrate, t.rembDelay.Estimate(int64(t.w.clock.Now()/time.Microsecond)))
+		}
+		t.rembDelayMu.Unlock()
 		t.availableIncoming.Store(bitrate)
 		t.logRemb("REMB estimate (available incoming bitrate) changed", &t.logRL.rembSent, bitrate, now)
 		if maxIn > 0 && bitrate > uint64(maxIn) {

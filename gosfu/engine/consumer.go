@@ -58,6 +58,16 @@ type Consumer struct {
 	preferredTemporal atomic.Int32
 	maxSpatial        int
 	maxTemporal       int
+	// allocSpatial and allocTemporal are the layers the transport's
+	// bandwidth allocation grants (congestioncontrol.go): -2 when no
+	// allocation constrains the consumer, -1 when its lowest layer does
+	// not fit (bwePaused: nothing is forwarded until bandwidth returns).
+	allocSpatial  atomic.Int32
+	allocTemporal atomic.Int32
+	bwePaused     atomic.Bool
+	// paceRtp and paceRtx identify the consumer's packets in the pacer.
+	paceRtp paceOwner
+	paceRtx paceOwner
 
 	// mu serialises the send path (packets from the producer) with RTCP
 	// feedback (from the transport) and timers.
@@ -194,6 +204,10 @@ func (t *Transport) consume(data []byte) (any, error) {
 		lastScore:     -1,
 	}
 	c.priority.Store(1)
+	c.allocSpatial.Store(-2)
+	c.allocTemporal.Store(-2)
+	c.paceRtp = paceOwner{c: c, kind: trafficRtp}
+	c.paceRtx = paceOwner{c: c, kind: trafficRtx}
 	if len(params.Encodings) > 0 {
 		sm := ortc.ParseScalabilityMode(params.Encodings[0].ScalabilityMode)
 		c.maxSpatial, c.maxTemporal = sm.SpatialLayers-1, sm.TemporalLayers-1
@@ -253,8 +267,13 @@ func (t *Transport) consume(data []byte) (any, error) {
 		MimeType:    media.MimeType,
 		Cname:       c.cname,
 	}
+	bweType := ""
 	for _, fb := range media.RtcpFeedback {
 		switch {
+		case fb.Type == "transport-cc" && c.twccExtID != 0:
+			bweType = "transport-cc"
+		case fb.Type == "goog-remb" && c.absSendTimeExtID != 0 && bweType == "":
+			bweType = "remb"
 		case fb.Type == "nack" && fb.Parameter == "":
 			cfg.UseNack = true
 		case fb.Type == "nack" && fb.Parameter == "pli":
@@ -315,6 +334,13 @@ func (t *Transport) consume(data []byte) (any, error) {
 	if producer.closed.Load() {
 		c.producerClosed()
 		return nil, &Error{Name: "NotFoundError", Message: "Producer with id \"" + req.ProducerID + "\" not found"}
+	}
+	// As in mediasoup, a DirectTransport has no bandwidth estimation.
+	if bweType != "" && c.typ != "pipe" && t.typ != "direct" {
+		t.ensureCongestionControl(bweType)
+	}
+	if cc := t.cc.Load(); cc != nil {
+		cc.realloc.Store(true)
 	}
 	if c.active() {
 		c.requestProducerKeyFrame(c.targetIdx, t.w.nowMs())
@@ -488,7 +514,12 @@ func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 		_ = hdr.SetExtension(c.absSendTimeExtID, c.absSendTime[:])
 	}
 	if c.twccExtID != 0 {
-		seq := c.t.twccSendSeq.Add(1)
+		// With congestion control the transport numbers the packet when
+		// it leaves (after pacing); the value here is a placeholder.
+		seq := uint32(0)
+		if c.t.cc.Load() == nil {
+			seq = c.t.twccSendSeq.Add(1)
+		}
 		c.twccSeq = [2]byte{byte(seq >> 8), byte(seq)}
 		_ = hdr.SetExtension(c.twccExtID, c.twccSeq[:])
 	}
@@ -828,6 +859,55 @@ func (c *Consumer) switchTo(p *rtpPacket, sel layerSelector) {
 	}
 	c.seq.Sync(p.hdr.SequenceNumber - 1)
 	c.syncRequired = false
+}
+
+// targetSpatial and targetTemporal are the layers to forward: the
+// preferred ones, lowered to what the bandwidth allocation grants.
+func (c *Consumer) targetSpatial() int {
+	l := int(c.preferredSpatial.Load())
+	if a := int(c.allocSpatial.Load()); a >= 0 && a < l {
+		l = a
+	}
+	return l
+}
+
+func (c *Consumer) targetTemporal() int {
+	l := int(c.preferredTemporal.Load())
+	if a := int(c.allocTemporal.Load()); a >= 0 && a < l {
+		l = a
+	}
+	return l
+}
+
+// setAllocation applies the layers the transport's allocation grants
+// (spatial -1: none fits, pause; -2: no constraint). Called by the
+// transport's timer goroutine.
+func (c *Consumer) setAllocation(spatial, temporal int, now int64) {
+	prevS := int(c.allocSpatial.Swap(int32(spatial)))
+	prevT := int(c.allocTemporal.Swap(int32(temporal)))
+	paused := spatial == -1
+	wasPaused := c.bwePaused.Swap(paused)
+	switch {
+	case paused && !wasPaused:
+		// Nothing is forwarded until bandwidth returns: layerschange
+		// without layers, as when the producer stops.
+		c.mu.Lock()
+		c.reportedSpatial, c.reportedTemporal = -1, -1
+		c.mu.Unlock()
+		c.log.Debugf(logger.TagBwe, "no layer fits the available bitrate, video paused [consumerId:%s]", c.id)
+		c.w.EmitJSON(c.id, "layerschange", nil)
+	case !paused && wasPaused:
+		c.requireSync()
+		c.updateTarget(now)
+		if c.active() {
+			c.mu.Lock()
+			idx := c.targetIdx
+			c.mu.Unlock()
+			c.requestProducerKeyFrame(idx, now)
+		}
+	case prevS != spatial || prevT != temporal:
+		c.updateTarget(now)
+	}
 }
 
 // updateTarget re-picks the stream to forward (simulcast).

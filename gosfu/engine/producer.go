@@ -12,6 +12,7 @@ import (
 	"github.com/gosfu/gosfu/gosfu/codecs"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ortc"
+	"github.com/gosfu/gosfu/gosfu/ratecalc"
 	"github.com/gosfu/gosfu/gosfu/rtpstream"
 )
 
@@ -52,6 +53,26 @@ type producerStream struct {
 	mimeType   string
 	clockRate  int
 	payloadTyp uint8
+	// layerRates measures the bitrate of each spatial/temporal layer the
+	// payload descriptors announce (VP8 temporal, VP9 SVC), so the stream
+	// allocator knows what each layer step costs. Guarded by recvMu.
+	layerRates [maxLayers][maxLayers]*ratecalc.Calculator
+}
+
+// maxLayers bounds the spatial and temporal layers measured per stream.
+const maxLayers = 4
+
+// noteLayer adds a received media packet to its layer's bitrate.
+func (s *producerStream) noteLayer(spatial, temporal uint8, size int, now int64) {
+	if spatial >= maxLayers || temporal >= maxLayers {
+		return
+	}
+	r := s.layerRates[spatial][temporal]
+	if r == nil {
+		r = ratecalc.New()
+		s.layerRates[spatial][temporal] = r
+	}
+	r.Update(size, now)
 }
 
 // Producer receives one media source (its encodings) from a transport and
@@ -311,6 +332,9 @@ func (p *Producer) setup() error {
 			// The remote sender numbers all its packets on this transport
 			// with this id; feedback goes back per transport.
 			p.t.twccExtID.Store(uint32(id))
+		case uriAbsSendTime:
+			// Read by the delay-based REMB estimate (goog-remb senders).
+			p.t.absSendTimeExtID.Store(uint32(id))
 		}
 		if mapped, ok := consumableExt[e.Uri]; ok && mapped > 0 && mapped < 256 {
 			p.extMap[id] = uint8(mapped)
@@ -516,6 +540,9 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 			// Counts for the stream, but consumers only skip its
 			// sequence number (they forward no padding-only packets).
 			p.t.drops.emptyPayload.Add(1)
+		} else if p.kind == "video" {
+			sl, tl := p.codec[hdr.PayloadType&0x7f].Layers(payload[:info.PayloadSize])
+			s.noteLayer(sl, tl, size, now)
 		}
 	}
 	pt := hdr.PayloadType & 0x7f
@@ -1090,6 +1117,40 @@ func (p *Producer) streamStates(now int64) (active []bool, bitrates []uint32) {
 		}
 	}
 	return active, bitrates
+}
+
+// layerBitrates returns, per stream, the bitrate of each spatial and
+// temporal layer measured over the last second (bps; not cumulative), and
+// whether each stream is active.
+func (p *Producer) layerBitrates(now int64) (active []bool, rates [][maxLayers][maxLayers]uint64) {
+	p.recvMu.Lock()
+	defer p.recvMu.Unlock()
+	active = make([]bool, len(p.streams))
+	rates = make([][maxLayers][maxLayers]uint64, len(p.streams))
+	for i, s := range p.streams {
+		if s.recv == nil {
+			continue
+		}
+		active[i] = s.recv.Active()
+		for sl := range s.layerRates {
+			for tl, r := range s.layerRates[sl] {
+				if r != nil {
+					rates[i][sl][tl] = uint64(r.Rate(now))
+				}
+			}
+		}
+	}
+	return active, rates
+}
+
+// totalBitrate is the bitrate the producer receives over all its streams.
+func (p *Producer) totalBitrate(now int64) uint64 {
+	_, bitrates := p.streamStates(now)
+	var sum uint64
+	for _, b := range bitrates {
+		sum += uint64(b)
+	}
+	return sum
 }
 
 type rembInput struct {

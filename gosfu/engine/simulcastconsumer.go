@@ -6,6 +6,7 @@ import (
 	"github.com/gosfu/gosfu/gosfu/codecs"
 	"github.com/gosfu/gosfu/gosfu/layerselect"
 	"github.com/gosfu/gosfu/gosfu/logger"
+	"github.com/gosfu/gosfu/gosfu/streamallocator"
 )
 
 // simulcastConsumer (type "simulcast") forwards one of its producer's
@@ -31,6 +32,12 @@ func newSimulcastConsumer(c *Consumer, mimeType string) *simulcastConsumer {
 func (s *simulcastConsumer) sendRtp(p *rtpPacket, now int64) { s.c.forwardRtp(p, now, s) }
 
 func (s *simulcastConsumer) filter(p *rtpPacket) (bool, bool) {
+	if s.c.bwePaused.Load() {
+		if s.vp8 != nil {
+			s.vp8.drop(p)
+		}
+		return false, false
+	}
 	if s.vp8 == nil {
 		return true, false
 	}
@@ -89,8 +96,53 @@ func (s *simulcastConsumer) activeTarget() int {
 	if len(c.producer.streams) <= 1 {
 		return want
 	}
+	limit := c.t.outgoingLimit()
+	if a := int(c.allocSpatial.Load()); a >= 0 {
+		// The transport's allocation already fitted the layer in the
+		// estimate (congestioncontrol.go).
+		want, limit = min(want, a), 0
+	} else if a == -1 {
+		limit = 0
+	}
 	active, bitrates := c.producer.streamStates(c.t.w.nowMs())
-	return layerselect.SimulcastTarget(want, active, bitrates, c.t.outgoingLimit())
+	return layerselect.SimulcastTarget(want, active, bitrates, limit)
+}
+
+// bweSteps lists the layers allocation may choose: each active stream up
+// to the preferred spatial layer, and within it each temporal layer up to
+// the preferred one, with what receiving it costs.
+func (s *simulcastConsumer) bweSteps(now int64) []streamallocator.Step {
+	c := s.c
+	active, rates := c.producer.layerBitrates(now)
+	maxS := min(int(c.preferredSpatial.Load()), len(active)-1)
+	maxT := min(int(c.preferredTemporal.Load()), maxLayers-1)
+	if s.vp8 == nil || !s.vp8.temporal {
+		maxT = 0
+	}
+	var steps []streamallocator.Step
+	for sl := 0; sl <= maxS; sl++ {
+		if !active[sl] {
+			continue
+		}
+		var total uint64
+		for tl := range maxLayers {
+			total += rates[sl][0][tl]
+		}
+		if total == 0 {
+			continue
+		}
+		var cum uint64
+		for tl := 0; tl <= maxT; tl++ {
+			cum += rates[sl][0][tl]
+			if tl == maxT {
+				// The top step carries every layer the stream has, also
+				// those the descriptor does not announce.
+				cum = total
+			}
+			steps = append(steps, streamallocator.Step{Spatial: sl, Temporal: tl, Bitrate: cum})
+		}
+	}
+	return steps
 }
 
 // vp8Filter keeps VP8 picture ids and TL0PICIDX continuous across
@@ -123,13 +175,22 @@ func (f *vp8Filter) filter(p *rtpPacket) bool {
 	if len(payload) == 0 || f.desc.Unmarshal(payload) != nil {
 		return true
 	}
-	if f.temporal && !f.tl.Forward(p.hdr.Timestamp, p.keyFrame, &f.desc, f.rw.IsOld(&f.desc), int(f.c.preferredTemporal.Load())) {
+	if f.temporal && !f.tl.Forward(p.hdr.Timestamp, p.keyFrame, &f.desc, f.rw.IsOld(&f.desc), f.c.targetTemporal()) {
 		f.rw.Drop(&f.desc)
 		return false
 	}
 	// A late packet of a dropped picture fails to map.
 	f.pic, f.tl0, f.mapped = f.rw.Map(&f.desc)
 	return f.mapped
+}
+
+// drop keeps the picture id continuous over a packet not forwarded.
+func (f *vp8Filter) drop(p *rtpPacket) {
+	f.mapped = false
+	payload := unpadded(p)
+	if len(payload) > 0 && f.desc.Unmarshal(payload) == nil {
+		f.rw.Drop(&f.desc)
+	}
 }
 
 func (f *vp8Filter) rewrite(payload []byte) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gosfu/gosfu/gosfu/codecs"
 	"github.com/gosfu/gosfu/gosfu/layerselect"
+	"github.com/gosfu/gosfu/gosfu/streamallocator"
 )
 
 // svcConsumer (type "svc") forwards the single stream of an SVC producer,
@@ -33,6 +34,12 @@ func newSvcConsumer(c *Consumer, mimeType string) *svcConsumer {
 func (s *svcConsumer) sendRtp(p *rtpPacket, now int64) { s.c.forwardRtp(p, now, s) }
 
 func (s *svcConsumer) filter(p *rtpPacket) (bool, bool) {
+	if s.c.bwePaused.Load() {
+		if s.vp8 != nil {
+			s.vp8.drop(p)
+		}
+		return false, false
+	}
 	if s.vp8 != nil {
 		return s.vp8.filter(p), false
 	}
@@ -40,7 +47,7 @@ func (s *svcConsumer) filter(p *rtpPacket) (bool, bool) {
 		payload := unpadded(p)
 		if len(payload) > 0 && s.vp9Desc.Unmarshal(payload) == nil && s.vp9Desc.HasLayerIndices {
 			c := s.c
-			return s.svc.Forward(p.hdr.Timestamp, &s.vp9Desc, int(c.preferredSpatial.Load()), int(c.preferredTemporal.Load()))
+			return s.svc.Forward(p.hdr.Timestamp, &s.vp9Desc, c.targetSpatial(), c.targetTemporal())
 		}
 	}
 	return true, false
@@ -84,7 +91,58 @@ func (s *svcConsumer) preferredLayersSet(now int64) {
 	c.mu.Lock()
 	cur := s.svc.Spatial()
 	c.mu.Unlock()
-	if cur >= 0 && int(c.preferredSpatial.Load()) > cur && c.active() {
+	if cur >= 0 && c.targetSpatial() > cur && c.active() {
 		c.producer.requestKeyFrame(0, now)
 	}
+}
+
+// updateTarget follows a new allocation: a higher spatial layer needs a key
+// frame (preferredLayersSet), lower ones are dropped at the next frame.
+func (s *svcConsumer) updateTarget(now int64) { s.preferredLayersSet(now) }
+
+// bweSteps lists the spatial/temporal layers allocation may choose, up to
+// the preferred ones, with the cumulative bitrate of each (an SVC layer
+// needs the layers below it).
+func (s *svcConsumer) bweSteps(now int64) []streamallocator.Step {
+	c := s.c
+	_, rates := c.producer.layerBitrates(now)
+	if len(rates) == 0 {
+		return nil
+	}
+	maxS := min(int(c.preferredSpatial.Load()), maxLayers-1)
+	maxT := min(int(c.preferredTemporal.Load()), maxLayers-1)
+	if s.svc == nil {
+		maxS = 0
+	}
+	if s.svc == nil && s.vp8 == nil {
+		maxT = 0
+	}
+	r := rates[0]
+	var steps []streamallocator.Step
+	for sl := 0; sl <= maxS; sl++ {
+		for tl := 0; tl <= maxT; tl++ {
+			var cum uint64
+			for i := 0; i <= sl; i++ {
+				for j := 0; j <= tl; j++ {
+					cum += r[i][j]
+				}
+			}
+			if sl == maxS && tl == maxT {
+				cum = 0
+				for i := range r {
+					for j := range r[i] {
+						cum += r[i][j]
+					}
+				}
+			}
+			if cum == 0 {
+				continue
+			}
+			if n := len(steps); n > 0 && cum < steps[n-1].Bitrate {
+				cum = steps[n-1].Bitrate // steps must not get cheaper
+			}
+			steps = append(steps, streamallocator.Step{Spatial: sl, Temporal: tl, Bitrate: cum})
+		}
+	}
+	return steps
 }

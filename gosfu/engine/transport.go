@@ -15,6 +15,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/gosfu/gosfu/gosfu/bwe"
+	"github.com/gosfu/gosfu/gosfu/clock"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ratecalc"
 	"github.com/gosfu/gosfu/gosfu/rtpstream"
@@ -94,12 +95,41 @@ type Transport struct {
 	// remb estimates the incoming bandwidth for senders that negotiated
 	// goog-remb without transport-cc (used by the timer goroutine only);
 	// the last estimate and the remote's REMB are reported in getStats().
-	remb              bwe.RembEstimator
+	remb bwe.RembEstimator
+	// rembDelay is the delay-based half of that estimate, fed per packet
+	// with arrival times against the senders' abs-send-time (the header
+	// extension absSendTimeExtID).
+	absSendTimeExtID  atomic.Uint32
+	rembDelayMu       sync.Mutex
+	rembDelay         *bwe.ReceiveSide
 	availableIncoming atomic.Uint64
 	availableOutgoing atomic.Uint64
 
+	// cc is the send-side congestion control, created with the first
+	// consumer that negotiated transport-cc or goog-remb
+	// (congestioncontrol.go); ccStart wakes the timer goroutine up to
+	// drive it. initialOutgoing is initialAvailableOutgoingBitrate.
+	cc              atomic.Pointer[congestionControl]
+	ccStart         chan struct{}
+	initialOutgoing uint64
+
 	stop chan struct{}
 	wg   sync.WaitGroup
+}
+
+// ensureCongestionControl creates the transport's congestion control.
+func (t *Transport) ensureCongestionControl(bweType string) {
+	if t.cc.Load() != nil {
+		return
+	}
+	cc := newCongestionControl(t, bweType, t.initialOutgoing)
+	if t.cc.CompareAndSwap(nil, cc) {
+		t.log.Debugf(logger.TagBwe, "congestion control started [transportId:%s, type:%s]", t.id, bweType)
+		select {
+		case t.ccStart <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // trafficStats counts one direction of a transport's traffic. The mutex is
@@ -167,6 +197,7 @@ func newTransport(r *Router, id, typ string) *Transport {
 		recvStats:       newTrafficStats(),
 		sendStats:       newTrafficStats(),
 		stop:            make(chan struct{}),
+		ccStart:         make(chan struct{}, 1),
 	}
 }
 
@@ -279,6 +310,7 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 			return nil, TypeErrorf("bitrate must be >= current min outgoing bitrate (%d) or 0 (unlimited)", minb)
 		}
 		t.maxOutgoingBitrate.Store(b)
+		t.boundsChanged()
 		t.log.Debugf(logger.TagBwe, "maximum outgoing bitrate set [transportId:%s, bitrate:%d]", t.id, b)
 		return nil, nil
 	case "transport.setMinOutgoingBitrate":
@@ -290,6 +322,7 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 			return nil, TypeErrorf("bitrate must be <= current max outgoing bitrate (%d) or 0 (unlimited)", maxb)
 		}
 		t.minOutgoingBitrate.Store(b)
+		t.boundsChanged()
 		t.log.Debugf(logger.TagBwe, "minimum outgoing bitrate set [transportId:%s, bitrate:%d]", t.id, b)
 		return nil, nil
 	case "transport.enableTraceEvent":
@@ -369,6 +402,18 @@ func (t *Transport) handleRequest(method string, data []byte) (any, error) {
 		return nil, nil
 	}
 	return nil, Errorf("unknown method '%s'", method)
+}
+
+// boundsChanged passes setMin/MaxOutgoingBitrate() to the estimator.
+func (t *Transport) boundsChanged() {
+	cc := t.cc.Load()
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	cc.est.SetBounds(uint64(max(t.minOutgoingBitrate.Load(), absoluteMinOutgoingBitrate)), uint64(t.maxOutgoingBitrate.Load()))
+	cc.mu.Unlock()
+	cc.realloc.Store(true)
 }
 
 // bitrateArg reads {bitrate} with mediasoup's bounds (0 means unlimited);
@@ -455,6 +500,9 @@ func (t *Transport) dump() map[string]any {
 	}
 	t.link.fillDump(m)
 	t.drops.fillDump(m)
+	if cc := t.cc.Load(); cc != nil {
+		cc.fillDump(m)
+	}
 	if t.sctp != nil {
 		t.sctp.fillDump(m)
 		m["maxSendMessageSize"] = t.sctp.cfg.maxSendMessageSize
@@ -493,7 +541,9 @@ func (t *Transport) stats() map[string]any {
 	if v := t.availableIncoming.Load(); v > 0 {
 		m["availableIncomingBitrate"] = v
 	}
-	if v := t.availableOutgoing.Load(); v > 0 {
+	if cc := t.cc.Load(); cc != nil {
+		cc.fillStats(m)
+	} else if v := t.availableOutgoing.Load(); v > 0 {
 		m["availableOutgoingBitrate"] = v
 	}
 	if v := t.maxOutgoingBitrate.Load(); v > 0 {
@@ -560,6 +610,8 @@ func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
 	}
 	if id := t.twccExtID.Load(); id != 0 {
 		t.recordTwcc(hdr, uint8(id))
+	} else if id := t.absSendTimeExtID.Load(); id != 0 {
+		t.recordAbsSendTime(hdr, uint8(id), len(buf))
 	}
 	p := t.listener.find(hdr)
 	// RTX (a payload type of the producer's RTX codecs) counts as such in
@@ -606,6 +658,13 @@ func (t *Transport) ReceiveRtcp(buf []byte, now int64) {
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			t.availableOutgoing.Store(uint64(p.Bitrate))
 			t.logRemb("REMB received", &t.logRL.rembRecv, uint64(p.Bitrate), now)
+			if cc := t.cc.Load(); cc != nil && cc.bweType == "remb" {
+				cc.onRemb(uint64(p.Bitrate))
+			}
+		case *rtcp.TransportLayerCC:
+			if cc := t.cc.Load(); cc != nil && cc.bweType == "transport-cc" {
+				cc.onFeedback(p)
+			}
 		case *rtcp.TransportLayerNack:
 			c := t.consumerBySsrc(p.MediaSSRC)
 			t.logRtcpFeedback(p, p.MediaSSRC, c, now)
@@ -646,6 +705,9 @@ func (t *Transport) consumerBySsrc(ssrc uint32) *Consumer {
 
 // sendRtp sends an RTP packet of one of this transport's consumers.
 func (t *Transport) sendRtp(c *Consumer, b []byte, kind int, now int64) bool {
+	if cc := t.cc.Load(); cc != nil && c.twccExtID|c.absSendTimeExtID != 0 {
+		return cc.send(c, b, kind, now)
+	}
 	if !t.link.sendRtp(c, b) {
 		return false
 	}
@@ -686,10 +748,28 @@ func (t *Transport) runTimers() {
 	nackTick := t.w.clock.NewTicker(nackInterval)
 	defer rtcpTick.Stop()
 	defer nackTick.Stop()
+	// paceC ticks only once congestion control runs (a nil channel never
+	// fires).
+	var paceC <-chan time.Time
+	var paceTick clock.Ticker
+	defer func() {
+		if paceTick != nil {
+			paceTick.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-t.stop:
 			return
+		case <-t.ccStart:
+			if paceTick == nil {
+				paceTick = t.w.clock.NewTicker(paceInterval)
+				paceC = paceTick.C()
+			}
+		case <-paceC:
+			if cc := t.cc.Load(); cc != nil && t.link.connected() {
+				cc.tick()
+			}
 		case <-nackTick.C():
 			if !t.link.connected() {
 				continue
@@ -754,7 +834,7 @@ func (t *Transport) remoteConnected() {
 	for _, c := range t.consumerList() {
 		if c.active() {
 			c.requireSync()
-			c.requestProducerKeyFrame(c.encodingIdx, now)
+			c.requestProducerKeyFrame(c.currentOrTarget(), now)
 		}
 	}
 }

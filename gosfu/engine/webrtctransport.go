@@ -151,6 +151,8 @@ type webrtcTransportRequest struct {
 	PreferUDP         bool               `json:"preferUdp"`
 	PreferTCP         bool               `json:"preferTcp"`
 	IceConsentTimeout *float64           `json:"iceConsentTimeout"`
+	// InitialAvailableOutgoingBitrate is the estimate before any feedback.
+	InitialAvailableOutgoingBitrate float64 `json:"initialAvailableOutgoingBitrate"`
 }
 
 func (r *Router) createWebRtcTransport(data []byte) (any, error) {
@@ -171,6 +173,9 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 		consent = ice.ClampConsentTimeout(int(*req.IceConsentTimeout))
 	}
 	t := newTransport(r, req.TransportID, "webrtc")
+	if b := req.InitialAvailableOutgoingBitrate; b > 0 && b <= absoluteMaxBitrate {
+		t.initialOutgoing = uint64(b)
+	}
 	l := &webrtcLink{
 		t:        t,
 		identity: identity,
