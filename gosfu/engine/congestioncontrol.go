@@ -42,6 +42,10 @@ const (
 	// rtxShare is the part of the estimate retransmissions may always use;
 	// they may use more only while media leaves room for them.
 	rtxShare = 0.15
+	// upgradeHeadroom: a higher layer must fit in this share of the
+	// estimate; upgradeHold: no upgrade this soon after a downgrade.
+	upgradeHeadroom = 0.85
+	upgradeHold     = 2 * time.Second
 	// defaultInitialOutgoingBitrate is mediasoup's
 	// initialAvailableOutgoingBitrate default.
 	defaultInitialOutgoingBitrate = 600000
@@ -328,20 +332,41 @@ func (cc *congestionControl) allocate(nowUs int64) {
 		cc.layered = append(cc.layered, nil)
 	}
 	res := streamallocator.Allocate(avail, cc.tracks)
+	// Upgrades need headroom, and wait a while after a downgrade, so that
+	// a layer does not flap on the estimate's and the layers' own
+	// variations: what allocation would raise is re-checked against a
+	// smaller estimate.
+	up := streamallocator.Allocate(uint64(float64(avail)*upgradeHeadroom), cc.tracks)
 	for i, c := range cc.layered {
 		if c == nil {
 			continue
 		}
-		choice := res.Choice[i]
 		steps := cc.tracks[i].Steps
-		if choice < 0 || choice >= len(steps) {
-			if len(steps) == 0 {
-				c.setAllocation(-2, -2, now) // nothing measured yet: no constraint
-			} else {
-				c.setAllocation(-1, -1, now)
-			}
+		if len(steps) == 0 {
+			c.setAllocation(-2, -2, now) // nothing measured yet: no constraint
 			continue
 		}
+		cur := c.allocatedStep(steps)
+		choice := res.Choice[i]
+		if choice > cur {
+			if nowUs-c.bweDowngradeUs < int64(upgradeHold/time.Microsecond) {
+				choice = cur
+			} else {
+				choice = max(cur, min(choice, up.Choice[i]))
+			}
+		}
+		if choice < cur {
+			c.bweDowngradeUs = nowUs
+		}
+		if choice < 0 || choice >= len(steps) {
+			c.bweDropCurrent.Store(true)
+			c.setAllocation(-1, -1, now)
+			continue
+		}
+		// A switch down to another stream waits for its key frame; if the
+		// stream being sent meanwhile far exceeds the estimate, sending it
+		// would only fill the link's queue: drop it until the switch.
+		c.bweDropCurrent.Store(choice < cur && cur < len(steps) && steps[choice].Spatial < steps[cur].Spatial && steps[cur].Bitrate > avail)
 		c.setAllocation(steps[choice].Spatial, steps[choice].Temporal, now)
 	}
 

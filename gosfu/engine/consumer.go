@@ -15,6 +15,7 @@ import (
 	"github.com/gosfu/gosfu/gosfu/ortc"
 	"github.com/gosfu/gosfu/gosfu/rtpstream"
 	"github.com/gosfu/gosfu/gosfu/seqmanager"
+	"github.com/gosfu/gosfu/gosfu/streamallocator"
 )
 
 // Consumer sends one producer's media to the remote peer of its transport,
@@ -65,6 +66,12 @@ type Consumer struct {
 	allocSpatial  atomic.Int32
 	allocTemporal atomic.Int32
 	bwePaused     atomic.Bool
+	// bweDropCurrent: the stream being forwarded is dropped while a switch
+	// down to a cheaper one waits for its key frame (congestion).
+	bweDropCurrent atomic.Bool
+	// bweDowngradeUs is when allocation last lowered the layers (timer
+	// goroutine only).
+	bweDowngradeUs int64
 	// paceRtp and paceRtx identify the consumer's packets in the pacer.
 	paceRtp paceOwner
 	paceRtx paceOwner
@@ -877,6 +884,26 @@ func (c *Consumer) targetTemporal() int {
 		l = a
 	}
 	return l
+}
+
+// allocatedStep is the index in steps of the layers allocation granted
+// last: the highest step not above them; -1 when paused, the top step when
+// unconstrained.
+func (c *Consumer) allocatedStep(steps []streamallocator.Step) int {
+	s, t := int(c.allocSpatial.Load()), int(c.allocTemporal.Load())
+	switch s {
+	case -1:
+		return -1
+	case -2:
+		return len(steps) - 1
+	}
+	cur := -1
+	for i, st := range steps {
+		if st.Spatial < s || (st.Spatial == s && st.Temporal <= t) {
+			cur = i
+		}
+	}
+	return cur
 }
 
 // setAllocation applies the layers the transport's allocation grants

@@ -32,7 +32,8 @@ func newSimulcastConsumer(c *Consumer, mimeType string) *simulcastConsumer {
 func (s *simulcastConsumer) sendRtp(p *rtpPacket, now int64) { s.c.forwardRtp(p, now, s) }
 
 func (s *simulcastConsumer) filter(p *rtpPacket) (bool, bool) {
-	if s.c.bwePaused.Load() {
+	c := s.c
+	if c.bwePaused.Load() || (c.bweDropCurrent.Load() && c.targetIdx != c.encodingIdx) {
 		if s.vp8 != nil {
 			s.vp8.drop(p)
 		}
@@ -119,7 +120,12 @@ func (s *simulcastConsumer) bweSteps(now int64) []streamallocator.Step {
 	if s.vp8 == nil || !s.vp8.temporal {
 		maxT = 0
 	}
+	// Above the lowest stream, frame rate is not traded for resolution
+	// below half the full rate: with three temporal layers (L1T3, 7.5 /
+	// 15 / 30 fps) a higher stream starts at its second one.
+	minT := max(0, maxT-1)
 	var steps []streamallocator.Step
+	lowest := true
 	for sl := 0; sl <= maxS; sl++ {
 		if !active[sl] {
 			continue
@@ -139,8 +145,12 @@ func (s *simulcastConsumer) bweSteps(now int64) []streamallocator.Step {
 				// those the descriptor does not announce.
 				cum = total
 			}
+			if !lowest && tl < minT {
+				continue
+			}
 			steps = append(steps, streamallocator.Step{Spatial: sl, Temporal: tl, Bitrate: cum})
 		}
+		lowest = false
 	}
 	return steps
 }
