@@ -29,8 +29,11 @@ import (
 )
 
 const (
-	// paceInterval is how often queued packets and probes are sent.
-	paceInterval = 5 * time.Millisecond
+	// paceInterval is how often queued packets and probes are sent;
+	// paceIdleInterval how often the timer looks when nothing waits (the
+	// estimator's timeouts, allocation, the start of a probe).
+	paceInterval     = 5 * time.Millisecond
+	paceIdleInterval = 50 * time.Millisecond
 	// allocInterval is how often the estimate is re-shared among the
 	// consumers at the latest; a change of the estimate by allocChange
 	// re-shares it at the next tick.
@@ -157,7 +160,13 @@ func (cc *congestionControl) send(c *Consumer, b []byte, kind int, now int64) bo
 		owner = &c.paceRtx
 	}
 	if !cc.pacer.Send(b, owner, nowUs) {
-		return true // queued (or dropped by a full queue: counted there)
+		// Queued (or dropped by a full queue: counted there): make sure
+		// the timer drains at the paced interval.
+		select {
+		case cc.t.ccStart <- struct{}{}:
+		default:
+		}
+		return true
 	}
 	return cc.transmit(c, b, kind, now, nowUs)
 }
@@ -248,8 +257,10 @@ func (cc *congestionControl) noteEstimate(est uint64) {
 	}
 }
 
-// tick is the timer goroutine's work every paceInterval.
-func (cc *congestionControl) tick() {
+// tick is the timer goroutine's periodic work; it reports whether it
+// must come back after paceInterval (packets wait or a probe is under way)
+// rather than paceIdleInterval.
+func (cc *congestionControl) tick() bool {
 	nowUs := cc.nowUs()
 	cc.pacer.Drain(nowUs, cc.drained)
 	if nowUs-cc.lastProcessUs >= int64(processInterval/time.Microsecond) {
@@ -271,6 +282,7 @@ func (cc *congestionControl) tick() {
 	if cc.bweType == "transport-cc" && cc.feedbackSeen.Load() {
 		cc.sendProbes(nowUs)
 	}
+	return cc.probe.active || cc.pacer.Stats().QueuedPackets > 0
 }
 
 // estimate is the bitrate the consumers must fit in: the estimator's (or

@@ -749,9 +749,12 @@ func (t *Transport) runTimers() {
 	defer rtcpTick.Stop()
 	defer nackTick.Stop()
 	// paceC ticks only once congestion control runs (a nil channel never
-	// fires).
+	// fires): every paceInterval while packets wait in the pacer or a
+	// probe is being sent, else every paceIdleInterval; ccStart also wakes
+	// it up when the pacer queues a packet.
 	var paceC <-chan time.Time
 	var paceTick clock.Ticker
+	fast := false
 	defer func() {
 		if paceTick != nil {
 			paceTick.Stop()
@@ -765,10 +768,22 @@ func (t *Transport) runTimers() {
 			if paceTick == nil {
 				paceTick = t.w.clock.NewTicker(paceInterval)
 				paceC = paceTick.C()
+			} else if !fast {
+				paceTick.Reset(paceInterval)
 			}
+			fast = true
 		case <-paceC:
+			busy := false
 			if cc := t.cc.Load(); cc != nil && t.link.connected() {
-				cc.tick()
+				busy = cc.tick()
+			}
+			if busy != fast {
+				fast = busy
+				if fast {
+					paceTick.Reset(paceInterval)
+				} else {
+					paceTick.Reset(paceIdleInterval)
+				}
 			}
 		case <-nackTick.C():
 			if !t.link.connected() {
