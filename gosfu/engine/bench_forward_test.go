@@ -180,6 +180,24 @@ func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
 			"consumerId": fmt.Sprintf("c%d", i), "producerId": "p", "rtpCapabilities": caps,
 		})
 	}
+	if benchPaced {
+		// Congestion control as after the receivers' first feedback, with
+		// an estimate that never limits: every packet takes the pacer's
+		// paced path (budget check under its lock) and is numbered and
+		// recorded for the estimator.
+		for i := 0; i < n; i++ {
+			id := fmt.Sprintf("tc%d", i)
+			benchRequest(tb, w, "transport.setMinOutgoingBitrate", id, map[string]any{"bitrate": 10e9})
+			w.mu.Lock()
+			cc := w.handlers[id].(*Transport).cc.Load()
+			w.mu.Unlock()
+			if cc == nil {
+				tb.Fatal("no congestion control on the consumer transport")
+			}
+			cc.feedbackSeen.Store(true)
+			cc.pacer.SetRate(10e9)
+		}
+	}
 	w.mu.Lock()
 	e.prodT = w.handlers["tp"].(*Transport)
 	for i := 0; i < n; i++ {
@@ -331,9 +349,23 @@ func report(b *testing.B, fwd uint64, eng, base measurement) {
 	}
 }
 
-func BenchmarkForward(b *testing.B) {
+// benchPaced makes newFwdEnv's consumer transports pace (BenchmarkForwardPaced).
+var benchPaced bool
+
+// BenchmarkForwardPaced is BenchmarkForward (plain RTP) with every consumer
+// transport's pacer on the paced path: the per-packet cost of congestion
+// control once feedback arrives.
+func BenchmarkForwardPaced(b *testing.B) {
+	benchPaced = true
+	defer func() { benchPaced = false }()
+	benchForward(b, []string{"plain"})
+}
+
+func BenchmarkForward(b *testing.B) { benchForward(b, benchModes) }
+
+func benchForward(b *testing.B, modes []string) {
 	const chunks = 8
-	for _, mode := range benchModes {
+	for _, mode := range modes {
 		for _, n := range benchFanouts {
 			var env *fwdEnv
 			var bl *baseline
