@@ -308,9 +308,27 @@ func TestTcpSlowReaderStallsNoOne(t *testing.T) {
 			t.Logf("stuck consumer: %v packets dropped at the TCP send queue", dump.PacketsDropped["tcpSendQueueFull"])
 
 			if tc.stall {
+				// Keep media flowing: the kernel's socket buffers (autotuned)
+				// may have taken all of the burst, and only a write that
+				// cannot progress starts the timeout.
+				feed := make(chan struct{})
+				fed := make(chan struct{})
+				go func() {
+					defer close(fed)
+					for i := n; ; i++ {
+						select {
+						case <-feed:
+							return
+						case <-time.After(2 * time.Millisecond):
+						}
+						_, _ = w.Request("producer.send", "p", slowReaderPacket(uint16(i)))
+					}
+				}()
 				waitFor(t, "the stuck connection's tuple to go", 15*time.Second, func() bool {
 					return ev.has(wtID, "icestatechange", "iceState", "disconnected")
 				})
+				close(feed)
+				<-fed
 			}
 			if !within(5*time.Second, func() {
 				pionRequest(t, w, "transport.closeProducer", "in", map[string]any{"producerId": "p"})
