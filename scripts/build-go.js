@@ -17,19 +17,8 @@ if (problem) {
 
 const args = ['build', '-buildmode=c-shared', '-trimpath', '-ldflags=-s -w',
   '-o', path.join(outDir, 'libgosfu.so'), './capi'];
-// Go 1.26's default garbage collector (Green Tea) crashed the engine once
-// here with "fatal error: index out of range" in tryDeferToSpanScan while
-// scanning a goroutine stack, as reported in golang/go#80799: a runtime
-// fatal error cannot be recovered and would end the Node process. Build
-// with the classic collector; a toolchain that no longer knows the
-// experiment builds with its default.
-const experiments = (process.env.GOEXPERIMENT || '').split(',').filter(Boolean);
-const env = { ...process.env, CGO_ENABLED: '1', GOEXPERIMENT: experiments.concat('nogreenteagc').join(',') };
-let res = spawnSync(goBinary(), args, { cwd: root, stdio: 'inherit', env });
-if (!res.error && res.status !== 0 && !experiments.includes('nogreenteagc')) {
-  console.error('gosfu: retrying the Go build without GOEXPERIMENT=nogreenteagc');
-  res = spawnSync(goBinary(), args, { cwd: root, stdio: 'inherit', env: { ...env, GOEXPERIMENT: experiments.join(',') } });
-}
+const env = { ...process.env, CGO_ENABLED: '1' };
+const res = spawnSync(goBinary(), args, { cwd: root, stdio: 'inherit', env });
 if (res.error) {
   console.error(`gosfu: cannot run go build: ${res.error.message}`);
   process.exit(1);
