@@ -22,12 +22,15 @@
  * payload: string (JSON), Buffer/Uint8Array, or undefined.
  */
 #define NAPI_VERSION 8
+#define _DEFAULT_SOURCE /* SA_ONSTACK, NSIG */
 #include <node_api.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "libgosfu.h"
 
@@ -409,6 +412,81 @@ static size_t env_size(const char *name, size_t def) {
   return (size_t)n;
 }
 
+/*
+ * Signal handlers and the Go runtime. Go requires every handler that
+ * non-Go code installs to use SA_ONSTACK: a signal taken by a thread that
+ * runs Go code then runs the handler on the thread's alternate signal
+ * stack, which Go sets up, instead of on a goroutine's stack of a few KiB.
+ * libuv installs its handlers without it, when Node first needs them
+ * (SIGCHLD at the first child process, SIGINT/SIGTERM... for
+ * process.on()): the kernel's signal frame then overwrote the goroutine
+ * stack next to the one running, and the engine died later with "unknown
+ * pc" or a garbage collector "index out of range" (seen after Chromium
+ * exited in the browser tests). A thread of the shim adds SA_ONSTACK to
+ * such handlers at engine creation and every 100 ms after; on a thread
+ * without an alternate stack the flag changes nothing.
+ */
+static int signal_unprotected(int sig, struct sigaction *sa) {
+  if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, sa) != 0)
+    return 0;
+  return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN &&
+         !(sa->sa_flags & SA_ONSTACK);
+}
+
+static void protect_signal_handlers(void) {
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction sa;
+    if (signal_unprotected(sig, &sa)) {
+      sa.sa_flags |= SA_ONSTACK;
+      sigaction(sig, &sa, NULL);
+    }
+  }
+}
+
+static void *signal_guard(void *arg) {
+  (void)arg;
+  for (;;) {
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    protect_signal_handlers();
+  }
+  return NULL;
+}
+
+static void start_signal_guard(void) {
+  /* The thread starts with every signal blocked: it must not take any. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  pthread_create(&t, &attr, signal_guard, NULL);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static pthread_once_t signal_guard_once = PTHREAD_ONCE_INIT;
+
+/* unprotectedSignals() -> number[]: the signals whose handler lacks
+ * SA_ONSTACK right now (for tests). */
+static napi_value unprotected_signals(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(napi_create_array(env, &out));
+  uint32_t n = 0;
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction sa;
+    if (signal_unprotected(sig, &sa)) {
+      napi_value v;
+      CHECK(napi_create_int32(env, sig, &v));
+      CHECK(napi_set_element(env, out, n++, v));
+    }
+  }
+  return out;
+}
+
 static napi_value create_engine(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -423,6 +501,8 @@ static napi_value create_engine(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "settings must be a string");
     return NULL;
   }
+  protect_signal_handlers();
+  pthread_once(&signal_guard_once, start_signal_guard);
   engine_ctx *ctx = calloc(1, sizeof(engine_ctx));
   pthread_mutex_init(&ctx->mu, NULL);
   ctx->refs = 1; /* the tsfn's; the external adds one */
@@ -589,6 +669,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeEngine", NULL, close_engine, NULL, NULL, NULL, napi_default, NULL},
       {"request", NULL, request, NULL, NULL, NULL, napi_default, NULL},
       {"requestAsync", NULL, request_async, NULL, NULL, NULL, napi_default, NULL},
+      {"unprotectedSignals", NULL, unprotected_signals, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -14,6 +14,21 @@ const { InvalidStateError } = gosfu.types;
 const CHILD = 'native-child.js';
 
 describe('native boundary', () => {
+  describe('signal handlers Node installs after the engine', () => {
+    it('get SA_ONSTACK (SIGCHLD at the first child process, SIGUSR2 for process.on())', async () => {
+      const res = await runChild(CHILD, ['signal-stacks']);
+      assert.equal(res.timedOut, false, `child hung: ${res.stdout} ${res.stderr}`);
+      assert.equal(res.stderr, '');
+      assert.equal(res.code, 0);
+      const [result] = jsonLines(res.stdout);
+      // Installed by libuv without the flag (what made the engine crash)...
+      assert.ok(result.installed.includes(17) || result.installed.includes(12),
+        `libuv's handlers had SA_ONSTACK already: ${JSON.stringify(result)}`);
+      // ...and fixed by the shim.
+      assert.deepEqual(result.after, []);
+    });
+  });
+
   describe('exceptions thrown in engine event listeners', () => {
     it("reach process 'uncaughtException' and later events still arrive", async () => {
       const res = await runChild(CHILD, ['throw-in-event']);

@@ -144,6 +144,28 @@ const scenarios = {
     out({ code, ok: dump.routerIds.includes(router.id) });
   },
 
+  // Node installs signal handlers when it first needs them (SIGCHLD at the
+  // first child process, others for process.on()): after the engine is up,
+  // they must get SA_ONSTACK (src/addon.c) so that a signal taken by a
+  // thread running Go code does not run on a goroutine's stack.
+  async 'signal-stacks'() {
+    const native = require(path.join(__dirname, '..', '..', 'lib', 'native.js'));
+    const worker = await gosfu.createWorker();
+    const before = native.unprotectedSignals();
+    const child = require('node:child_process').spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    process.on('SIGUSR2', () => {});
+    const installed = native.unprotectedSignals();
+    const deadline = Date.now() + 5000;
+    let after = installed;
+    while (after.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = native.unprotectedSignals();
+    }
+    await closeAndWait(worker);
+    out({ before, installed, after });
+  },
+
   async 'in-thread-open'() {
     const worker = await gosfu.createWorker({ logLevel: 'debug' });
     const timer = setInterval(() => {
