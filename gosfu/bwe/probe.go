@@ -8,7 +8,7 @@ const (
 	probeMinPackets      = 5
 	probeGapUs           = 50000 // between the two initial clusters
 	probeBaseIntervalUs  = 1000000
-	probeMaxIntervalUs   = 4000000
+	probeMaxIntervalUs   = 2000000
 	probeTimeoutUs       = 1000000
 	probeFastRecoveryUs  = 3000000 // after a large delay-based drop, re-probe soon
 	probeLargeDrop       = 0.66    // ... when the estimate fell below this share

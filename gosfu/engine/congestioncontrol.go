@@ -45,10 +45,19 @@ const (
 	// rtxShare is the part of the estimate retransmissions may always use;
 	// they may use more only while media leaves room for them.
 	rtxShare = 0.15
-	// upgradeHeadroom: a higher layer must fit in this share of the
-	// estimate; upgradeHold: no upgrade this soon after a downgrade.
-	upgradeHeadroom = 0.85
-	upgradeHold     = 2 * time.Second
+	// upgradeHeadroom: a higher temporal layer must fit in this share of
+	// the estimate, a higher spatial layer (a key frame first) in
+	// spatialUpgradeHeadroom. upgradeHold: no upgrade this soon after a
+	// downgrade; doubled (up to upgradeHoldMax) when the downgrade came
+	// within upgradeFailed of an upgrade.
+	upgradeHeadroom        = 0.85
+	spatialUpgradeHeadroom = 0.75
+	upgradeHold            = 2 * time.Second
+	upgradeHoldMax         = 30 * time.Second
+	upgradeFailed          = 4 * time.Second
+	// probeHeadroom: the estimator probes for what the consumers desire
+	// plus the headroom an upgrade needs.
+	probeHeadroom = 1.0 / spatialUpgradeHeadroom
 	// defaultInitialOutgoingBitrate is mediasoup's
 	// initialAvailableOutgoingBitrate default.
 	defaultInitialOutgoingBitrate = 600000
@@ -113,7 +122,10 @@ type congestionControl struct {
 
 // probeRun is the probe cluster being sent.
 type probeRun struct {
-	active  bool
+	active bool
+	// via is the consumer whose RTX stream carries the padding (nil: the
+	// probation stream).
+	via     *Consumer
 	cluster bwe.ProbeCluster
 	startUs int64
 	bytes   int
@@ -206,8 +218,11 @@ func (cc *congestionControl) allowRtx(size int, nowUs int64) bool {
 	}
 	cc.rtxMu.Lock()
 	defer cc.rtxMu.Unlock()
-	// At most 100 ms of budget accumulates (all of it at first).
-	limit := cc.rtxRate / 10
+	// At most 250 ms of budget accumulates (all of it at first), and
+	// never less than two full packets: at a low estimate a smaller
+	// bucket would never hold one, and a lost key frame would wait for
+	// the receiver's PLI.
+	limit := max(cc.rtxRate/4, 2*1500)
 	if cc.rtxLastUs == 0 {
 		cc.rtxBudget = limit
 	} else {
@@ -349,6 +364,7 @@ func (cc *congestionControl) allocate(nowUs int64) {
 	// variations: what allocation would raise is re-checked against a
 	// smaller estimate.
 	up := streamallocator.Allocate(uint64(float64(avail)*upgradeHeadroom), cc.tracks)
+	upSpatial := streamallocator.Allocate(uint64(float64(avail)*spatialUpgradeHeadroom), cc.tracks)
 	for i, c := range cc.layered {
 		if c == nil {
 			continue
@@ -361,13 +377,22 @@ func (cc *congestionControl) allocate(nowUs int64) {
 		cur := c.allocatedStep(steps)
 		choice := res.Choice[i]
 		if choice > cur {
-			if nowUs-c.bweDowngradeUs < int64(upgradeHold/time.Microsecond) {
+			choice = max(cur, min(choice, upgradeLimit(steps, cur, up.Choice[i], upSpatial.Choice[i])))
+			if nowUs-c.bweDowngradeUs < c.bweHoldUs {
 				choice = cur
-			} else {
-				choice = max(cur, min(choice, up.Choice[i]))
+			}
+			if choice > cur {
+				c.bweUpgradeUs = nowUs
 			}
 		}
 		if choice < cur {
+			// A step down soon after a step up: that layer did not fit,
+			// wait longer before trying again.
+			if nowUs-c.bweUpgradeUs < int64(upgradeFailed/time.Microsecond) {
+				c.bweHoldUs = min(max(2*c.bweHoldUs, int64(upgradeHold/time.Microsecond)), int64(upgradeHoldMax/time.Microsecond))
+			} else {
+				c.bweHoldUs = int64(upgradeHold / time.Microsecond)
+			}
 			c.bweDowngradeUs = nowUs
 		}
 		if choice < 0 || choice >= len(steps) {
@@ -395,7 +420,7 @@ func (cc *congestionControl) allocate(nowUs int64) {
 	cc.desired = res.Desired
 	cc.effective = min(res.Desired, avail)
 	if cc.bweType == "transport-cc" {
-		cc.est.SetDesired(res.Desired, nowUs)
+		cc.est.SetDesired(uint64(float64(res.Desired)*probeHeadroom), nowUs)
 	}
 	cc.mu.Unlock()
 
@@ -407,6 +432,23 @@ func (cc *congestionControl) allocate(nowUs int64) {
 		t.emitTrace("bwe", cc.traceInfo(avail))
 	}
 	_ = fixed
+}
+
+// upgradeLimit is the highest step above cur an upgrade may reach: within
+// the spatial layer of cur, what fits with upgradeHeadroom (upTemporal);
+// into a higher spatial layer, which starts with a key frame, only what
+// fits with spatialUpgradeHeadroom (upSpatial).
+func upgradeLimit(steps []streamallocator.Step, cur, upTemporal, upSpatial int) int {
+	limit := upTemporal
+	if cur < 0 {
+		return limit
+	}
+	for k := cur + 1; k <= limit && k < len(steps); k++ {
+		if steps[k].Spatial != steps[cur].Spatial && k > upSpatial {
+			return k - 1
+		}
+	}
+	return limit
 }
 
 // traceInfo is the info of a "bwe" trace event, as mediasoup's.
@@ -440,7 +482,7 @@ func (cc *congestionControl) sendProbes(nowUs int64) {
 		if cc.probator == nil && !cc.initProbation() {
 			return
 		}
-		cc.probe = probeRun{active: true, cluster: cl, startUs: nowUs}
+		cc.probe = probeRun{active: true, cluster: cl, startUs: nowUs, via: cc.probeConsumer()}
 		if cc.t.log.On(logger.LevelDebug, logger.TagBwe) {
 			cc.t.log.Debugf(logger.TagBwe, "probe cluster started [transportId:%s, id:%d, bitrate:%d]", cc.t.id, cl.ID, cl.Bitrate)
 		}
@@ -450,7 +492,7 @@ func (cc *congestionControl) sendProbes(nowUs int64) {
 	due := int(float64(p.cluster.Bitrate) / 8 * float64(elapsed) / 1e6)
 	due = max(due, min(p.cluster.MinBytes, (p.packets+1)*probationMaxSize))
 	now := nowUs / 1000
-	rtxProbe := cc.probeConsumer()
+	rtxProbe := p.via
 	for p.bytes < due {
 		size := min(due-p.bytes, probationMaxSize)
 		if size < 200 && p.packets >= p.cluster.MinPackets {
@@ -506,8 +548,8 @@ func (cc *congestionControl) initProbation() bool {
 // probeConsumer is an active video consumer with RTX whose RTX stream can
 // carry padding probes (nil: use the probation stream).
 func (cc *congestionControl) probeConsumer() *Consumer {
-	for _, c := range cc.layered {
-		if c != nil && c.rtxSsrc != 0 && c.twccExtID != 0 && c.active() && !c.bwePaused.Load() {
+	for _, c := range cc.t.consumerList() {
+		if c.kind == "video" && c.rtxSsrc != 0 && c.twccExtID != 0 && c.active() && !c.bwePaused.Load() {
 			return c
 		}
 	}

@@ -69,9 +69,12 @@ type Consumer struct {
 	// bweDropCurrent: the stream being forwarded is dropped while a switch
 	// down to a cheaper one waits for its key frame (congestion).
 	bweDropCurrent atomic.Bool
-	// bweDowngradeUs is when allocation last lowered the layers (timer
-	// goroutine only).
+	// bweDowngradeUs and bweUpgradeUs are when allocation last lowered
+	// and raised the layers, bweHoldUs how long after a downgrade an
+	// upgrade waits (timer goroutine only).
 	bweDowngradeUs int64
+	bweUpgradeUs   int64
+	bweHoldUs      int64
 	// paceRtp and paceRtx identify the consumer's packets in the pacer.
 	paceRtp paceOwner
 	paceRtx paceOwner
