@@ -436,8 +436,8 @@ func (cc *congestionControl) allocate(nowUs int64) {
 
 // upgradeLimit is the highest step above cur an upgrade may reach: within
 // the spatial layer of cur, what fits with upgradeHeadroom (upTemporal);
-// into a higher spatial layer, which starts with a key frame, only what
-// fits with spatialUpgradeHeadroom (upSpatial).
+// any step in a higher spatial layer (reached through a key frame) must
+// also fit with spatialUpgradeHeadroom (upSpatial).
 func upgradeLimit(steps []streamallocator.Step, cur, upTemporal, upSpatial int) int {
 	limit := upTemporal
 	if cur < 0 {
