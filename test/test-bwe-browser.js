@@ -43,7 +43,9 @@ const os = require('node:os');
 
 const gosfu = require('../');
 const { closeWorker, pollUntil, waitUntil } = require('./helpers');
-const { requireChromium, launch, serveTestPage } = require('./browser/chromium');
+const {
+  requireChromium, launch, serveTestPage, openTestPage, serverSignalHandler,
+} = require('./browser/chromium');
 const {
   findTc, isolatedNetns, Shaper, createDelayRelay,
 } = require('./helpers/shaper');
@@ -128,23 +130,6 @@ async function pageInboundVideo(ssrc) {
   return out;
 }
 
-/** Opens the test page (as browser/chromium.js openTestPage) with pageInitScript installed. */
-async function openBwePage(browser, url, onSignal) {
-  const page = await browser.newPage();
-  await page.addInitScript(pageInitScript);
-  await page.exposeFunction('gosfuSignal', async (method, data) => {
-    try {
-      const result = await onSignal(method, data);
-      return result === undefined ? null : result;
-    } catch (error) {
-      throw new Error(`${method}: ${error && error.message}`);
-    }
-  });
-  await page.goto(url);
-  await page.waitForFunction(() => window.gosfuReady === true, null, { timeout: 20000 });
-  return page;
-}
-
 /** Fails under CI=true, else skips with a message. */
 function skipOrFail(ctx, message) {
   if (process.env.CI === 'true') throw new Error(`${message}; CI=true, so this is a failure`);
@@ -201,24 +186,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
   const serverTransports = new Map();
   const producersById = new Map();
 
-  const onSignal = async (method, data) => {
-    const transport = serverTransports.get(data.transportId);
-    if (!transport) throw new Error(`unknown transport ${data.transportId}`);
-    switch (method) {
-      case 'connect':
-        await transport.connect({ dtlsParameters: data.dtlsParameters });
-        return {};
-      case 'produce': {
-        const producer = await transport.produce({
-          kind: data.kind, rtpParameters: data.rtpParameters, appData: data.appData,
-        });
-        producersById.set(producer.id, producer);
-        return { id: producer.id };
-      }
-      default:
-        throw new Error(`unknown method ${method}`);
-    }
-  };
+  const onSignal = serverSignalHandler(serverTransports, { producers: producersById });
   const transportParams = (t, iceCandidates = t.iceCandidates) => ({
     id: t.id, iceParameters: t.iceParameters, iceCandidates, dtlsParameters: t.dtlsParameters,
   });
@@ -262,7 +230,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
     // time the first subscriber arrives.
     const transport = await router.createWebRtcTransport({ listenInfos });
     serverTransports.set(transport.id, transport);
-    const page = await openBwePage(browser, pageServer.url, onSignal);
+    const page = await openTestPage(browser, pageServer.url, onSignal, { initScript: pageInitScript });
     await page.evaluate((caps) => window.gosfu.loadDevice(caps), router.rtpCapabilities);
     await page.evaluate((p) => window.gosfu.createSendTransport(p), transportParams(transport));
     const ids = await page.evaluate(
@@ -319,7 +287,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
         });
         candidates = candidates.map((c) => ({ ...c, port: sub.relay.port }));
       }
-      sub.page = await openBwePage(browser, pageServer.url, onSignal);
+      sub.page = await openTestPage(browser, pageServer.url, onSignal, { initScript: pageInitScript });
       const loaded = await sub.page.evaluate((caps) => window.gosfu.loadDevice(caps), router.rtpCapabilities);
       await sub.page.evaluate((p) => window.gosfu.createRecvTransport(p), transportParams(transport, candidates));
       const consumer = await transport.consume({

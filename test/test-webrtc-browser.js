@@ -22,7 +22,7 @@ const gosfu = require('../');
 const { closeWorker, pollUntil } = require('./helpers');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
-  warnOutsideNetns,
+  warnOutsideNetns, serverSignalHandler,
 } = require('./browser/chromium');
 
 const mediaCodecs = [
@@ -116,24 +116,7 @@ describe('WebRTC with Chromium and mediasoup-client', function () {
         ]));
       }
 
-      const onSignal = async (method, data) => {
-        const transport = serverTransports.get(data.transportId);
-        if (!transport) throw new Error(`unknown transport ${data.transportId}`);
-        switch (method) {
-          case 'connect':
-            await transport.connect({ dtlsParameters: data.dtlsParameters });
-            return {};
-          case 'produce': {
-            const producer = await transport.produce({
-              kind: data.kind, rtpParameters: data.rtpParameters, appData: data.appData,
-            });
-            producersById.set(producer.id, producer);
-            return { id: producer.id };
-          }
-          default:
-            throw new Error(`unknown method ${method}`);
-        }
-      };
+      const onSignal = serverSignalHandler(serverTransports, { producers: producersById });
       pageA = await openTestPage(browser, pageServer.url, onSignal);
       pageB = await openTestPage(browser, pageServer.url, onSignal);
 

@@ -41,7 +41,7 @@ const {
 } = require('./helpers/sctp-peer');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
-  warnOutsideNetns,
+  warnOutsideNetns, serverSignalHandler,
 } = require('./browser/chromium');
 
 const mediaCodecs = [
@@ -196,27 +196,7 @@ describe('DataChannels with Chromium and mediasoup-client', function () {
 
     before(async function () {
       this.timeout(60000);
-      const onSignal = async (method, data) => {
-        const transport = ctx.serverTransports.get(data.transportId);
-        if (!transport) throw new Error(`unknown transport ${data.transportId}`);
-        switch (method) {
-          case 'connect':
-            await transport.connect({ dtlsParameters: data.dtlsParameters });
-            return {};
-          case 'produceData': {
-            const dataProducer = await transport.produceData({
-              sctpStreamParameters: data.sctpStreamParameters,
-              label: data.label,
-              protocol: data.protocol,
-              appData: data.appData,
-            });
-            ctx.serverDataProducers.set(dataProducer.id, dataProducer);
-            return { id: dataProducer.id };
-          }
-          default:
-            throw new Error(`unknown method ${method}`);
-        }
-      };
+      const onSignal = serverSignalHandler(ctx.serverTransports, { dataProducers: ctx.serverDataProducers });
       for (const name of ['send', 'recv']) {
         const transport = await router.createWebRtcTransport({
           listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],

@@ -33,7 +33,7 @@ const gosfu = require('../');
 const { closeWorker, pollUntil } = require('./helpers');
 const {
   requireChromium, launch, serveTestPage, openTestPage,
-  warnOutsideNetns,
+  warnOutsideNetns, serverSignalHandler,
 } = require('./browser/chromium');
 
 const mediaCodecs = [
@@ -116,24 +116,7 @@ describe('WebRTC simulcast with Chromium and mediasoup-client', function () {
     let pageA;
     let pageB;
     try {
-      const onSignal = async (method, data) => {
-        const transport = serverTransports.get(data.transportId);
-        if (!transport) throw new Error(`unknown transport ${data.transportId}`);
-        switch (method) {
-          case 'connect':
-            await transport.connect({ dtlsParameters: data.dtlsParameters });
-            return {};
-          case 'produce': {
-            const producer = await transport.produce({
-              kind: data.kind, rtpParameters: data.rtpParameters, appData: data.appData,
-            });
-            producersById.set(producer.id, producer);
-            return { id: producer.id };
-          }
-          default:
-            throw new Error(`unknown method ${method}`);
-        }
-      };
+      const onSignal = serverSignalHandler(serverTransports, { producers: producersById });
       pageA = await openTestPage(browser, pageServer.url, onSignal);
       pageB = await openTestPage(browser, pageServer.url, onSignal);
       const params = (t) => ({
@@ -347,22 +330,7 @@ describe('WebRTC simulcast with Chromium and mediasoup-client', function () {
       let pageA;
       let pageB;
       try {
-        const onSignal = async (method, data) => {
-          const transport = serverTransports.get(data.transportId);
-          if (!transport) throw new Error(`unknown transport ${data.transportId}`);
-          if (method === 'connect') {
-            await transport.connect({ dtlsParameters: data.dtlsParameters });
-            return {};
-          }
-          if (method === 'produce') {
-            const producer = await transport.produce({
-              kind: data.kind, rtpParameters: data.rtpParameters, appData: data.appData,
-            });
-            producersById.set(producer.id, producer);
-            return { id: producer.id };
-          }
-          throw new Error(`unknown method ${method}`);
-        };
+        const onSignal = serverSignalHandler(serverTransports, { producers: producersById });
         pageA = await openTestPage(browser, pageServer.url, onSignal);
         pageB = await openTestPage(browser, pageServer.url, onSignal);
         const params = (t) => ({

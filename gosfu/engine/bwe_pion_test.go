@@ -275,7 +275,7 @@ func newShapedSub(t *testing.T, w *Worker, routerID string, caps json.RawMessage
 	for i := range relayed.IceCandidates {
 		relayed.IceCandidates[i].Port = link.port()
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: consumerOfferSdp(t, &relayed, cp, s.consumerID)}); err != nil {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: consumerOfferSdp(t, &relayed, cp, s.consumerID, false)}); err != nil {
 		t.Fatalf("SetRemoteDescription(offer): %v", err)
 	}
 	answer, err := pc.CreateAnswer(nil)
@@ -295,50 +295,6 @@ func newShapedSub(t *testing.T, w *Worker, routerID string, caps json.RawMessage
 	})
 	waitDtlsConnected(t, w, transportID, pc)
 	return s
-}
-
-// consumerOfferSdp is the SFU's offer for one consumer, as
-// mediasoup-client builds it (sendonly, setup actpass).
-func consumerOfferSdp(t *testing.T, info *webrtcTransportInfo, cp consumerParams, consumerID string) string {
-	var b strings.Builder
-	sdpSessionLines(&b, info, info.fingerprint(t), cp.Mid)
-	var pts []string
-	for _, cd := range cp.Codecs {
-		pts = append(pts, strconv.Itoa(cd.PayloadType))
-	}
-	fmt.Fprintf(&b, "m=video 7 UDP/TLS/RTP/SAVPF %s\r\nc=IN IP4 127.0.0.1\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", strings.Join(pts, " "))
-	fmt.Fprintf(&b, "a=mid:%s\r\na=sendonly\r\na=msid:gosfu-stream %s\r\n", cp.Mid, consumerID)
-	sdpTransportLines(&b, info, "actpass")
-	for _, cd := range cp.Codecs {
-		_, sub, _ := strings.Cut(cd.MimeType, "/")
-		fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", cd.PayloadType, sub, cd.ClockRate)
-		if len(cd.Parameters) > 0 {
-			var kv []string
-			for k, v := range cd.Parameters {
-				kv = append(kv, fmt.Sprintf("%s=%v", k, v))
-			}
-			fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", cd.PayloadType, strings.Join(kv, ";"))
-		}
-		for _, fb := range cd.RtcpFeedback {
-			fmt.Fprintf(&b, "a=rtcp-fb:%d %s", cd.PayloadType, fb.Type)
-			if fb.Parameter != "" {
-				fmt.Fprintf(&b, " %s", fb.Parameter)
-			}
-			b.WriteString("\r\n")
-		}
-	}
-	for _, e := range cp.HeaderExtensions {
-		fmt.Fprintf(&b, "a=extmap:%d %s\r\n", e.ID, e.URI)
-	}
-	enc := cp.Encodings[0]
-	if enc.Rtx != nil {
-		fmt.Fprintf(&b, "a=ssrc-group:FID %d %d\r\n", enc.Ssrc, enc.Rtx.Ssrc)
-	}
-	fmt.Fprintf(&b, "a=ssrc:%d cname:%s\r\na=ssrc:%d msid:gosfu-stream %s\r\n", enc.Ssrc, cp.Rtcp.Cname, enc.Ssrc, consumerID)
-	if enc.Rtx != nil {
-		fmt.Fprintf(&b, "a=ssrc:%d cname:%s\r\na=ssrc:%d msid:gosfu-stream %s\r\n", enc.Rtx.Ssrc, cp.Rtcp.Cname, enc.Rtx.Ssrc, consumerID)
-	}
-	return b.String()
 }
 
 // lastLayers is the consumer's last layerschange (-1, -1 before any, or

@@ -614,51 +614,9 @@ func subscribe(t *testing.T, w *Worker, api *webrtc.API, transportID string, inf
 		}
 	})
 
-	// gosfu's offer: it sends, so sendonly; setup actpass like mediasoup-client.
-	var b strings.Builder
-	sdpSessionLines(&b, info, info.fingerprint(t), cp.Mid)
-	var pts []string
-	for _, cd := range cp.Codecs {
-		pts = append(pts, strconv.Itoa(cd.PayloadType))
-	}
-	proto := "UDP/TLS/RTP/SAVPF"
-	if c.tcp {
-		proto = "TCP/TLS/RTP/SAVPF"
-	}
-	fmt.Fprintf(&b, "m=video 7 %s %s\r\nc=IN IP4 127.0.0.1\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", proto, strings.Join(pts, " "))
-	fmt.Fprintf(&b, "a=mid:%s\r\na=sendonly\r\na=msid:gosfu-stream %s\r\n", cp.Mid, consumerID)
-	sdpTransportLines(&b, info, "actpass")
-	for _, cd := range cp.Codecs {
-		_, sub, _ := strings.Cut(cd.MimeType, "/")
-		fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", cd.PayloadType, sub, cd.ClockRate)
-		if len(cd.Parameters) > 0 {
-			var kv []string
-			for k, v := range cd.Parameters {
-				kv = append(kv, fmt.Sprintf("%s=%v", k, v))
-			}
-			fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", cd.PayloadType, strings.Join(kv, ";"))
-		}
-		for _, fb := range cd.RtcpFeedback {
-			fmt.Fprintf(&b, "a=rtcp-fb:%d %s", cd.PayloadType, fb.Type)
-			if fb.Parameter != "" {
-				fmt.Fprintf(&b, " %s", fb.Parameter)
-			}
-			b.WriteString("\r\n")
-		}
-	}
-	for _, e := range cp.HeaderExtensions {
-		fmt.Fprintf(&b, "a=extmap:%d %s\r\n", e.ID, e.URI)
-	}
-	enc := cp.Encodings[0]
-	if enc.Rtx != nil {
-		fmt.Fprintf(&b, "a=ssrc-group:FID %d %d\r\n", enc.Ssrc, enc.Rtx.Ssrc)
-	}
-	fmt.Fprintf(&b, "a=ssrc:%d cname:%s\r\na=ssrc:%d msid:gosfu-stream %s\r\n", enc.Ssrc, cp.Rtcp.Cname, enc.Ssrc, consumerID)
-	if enc.Rtx != nil {
-		fmt.Fprintf(&b, "a=ssrc:%d cname:%s\r\na=ssrc:%d msid:gosfu-stream %s\r\n", enc.Rtx.Ssrc, cp.Rtcp.Cname, enc.Rtx.Ssrc, consumerID)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: b.String()}); err != nil {
-		t.Fatalf("SetRemoteDescription(offer): %v\n%s", err, b.String())
+	offer := consumerOfferSdp(t, info, cp, consumerID, c.tcp)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		t.Fatalf("SetRemoteDescription(offer): %v\n%s", err, offer)
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
@@ -1106,4 +1064,52 @@ func TestPionBadNetworkInput(t *testing.T) {
 	if st := transportStats(t, w, badID); st["iceState"] != "connected" {
 		t.Fatalf("attacked transport: %v", st)
 	}
+}
+
+// consumerOfferSdp is the SFU's offer for one consumer, as
+// mediasoup-client builds it: it sends, so sendonly; setup actpass.
+func consumerOfferSdp(t *testing.T, info *webrtcTransportInfo, cp consumerParams, consumerID string, tcp bool) string {
+	var b strings.Builder
+	sdpSessionLines(&b, info, info.fingerprint(t), cp.Mid)
+	var pts []string
+	for _, cd := range cp.Codecs {
+		pts = append(pts, strconv.Itoa(cd.PayloadType))
+	}
+	proto := "UDP/TLS/RTP/SAVPF"
+	if tcp {
+		proto = "TCP/TLS/RTP/SAVPF"
+	}
+	fmt.Fprintf(&b, "m=video 7 %s %s\r\nc=IN IP4 127.0.0.1\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", proto, strings.Join(pts, " "))
+	fmt.Fprintf(&b, "a=mid:%s\r\na=sendonly\r\na=msid:gosfu-stream %s\r\n", cp.Mid, consumerID)
+	sdpTransportLines(&b, info, "actpass")
+	for _, cd := range cp.Codecs {
+		_, sub, _ := strings.Cut(cd.MimeType, "/")
+		fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", cd.PayloadType, sub, cd.ClockRate)
+		if len(cd.Parameters) > 0 {
+			var kv []string
+			for k, v := range cd.Parameters {
+				kv = append(kv, fmt.Sprintf("%s=%v", k, v))
+			}
+			fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", cd.PayloadType, strings.Join(kv, ";"))
+		}
+		for _, fb := range cd.RtcpFeedback {
+			fmt.Fprintf(&b, "a=rtcp-fb:%d %s", cd.PayloadType, fb.Type)
+			if fb.Parameter != "" {
+				fmt.Fprintf(&b, " %s", fb.Parameter)
+			}
+			b.WriteString("\r\n")
+		}
+	}
+	for _, e := range cp.HeaderExtensions {
+		fmt.Fprintf(&b, "a=extmap:%d %s\r\n", e.ID, e.URI)
+	}
+	enc := cp.Encodings[0]
+	if enc.Rtx != nil {
+		fmt.Fprintf(&b, "a=ssrc-group:FID %d %d\r\n", enc.Ssrc, enc.Rtx.Ssrc)
+	}
+	fmt.Fprintf(&b, "a=ssrc:%d cname:%s\r\na=ssrc:%d msid:gosfu-stream %s\r\n", enc.Ssrc, cp.Rtcp.Cname, enc.Ssrc, consumerID)
+	if enc.Rtx != nil {
+		fmt.Fprintf(&b, "a=ssrc:%d cname:%s\r\na=ssrc:%d msid:gosfu-stream %s\r\n", enc.Rtx.Ssrc, cp.Rtcp.Cname, enc.Rtx.Ssrc, consumerID)
+	}
+	return b.String()
 }

@@ -208,11 +208,13 @@ async function serveTestPage() {
 
 /**
  * Opens the test page in a new tab of `browser` (from launch()), with
- * `onSignal(method, data)` exposed to it as window.gosfuSignal. Resolves with
- * the Playwright page once window.gosfu is there.
+ * `onSignal(method, data)` exposed to it as window.gosfuSignal and, if
+ * given, `initScript` (a function) run in the page before its own scripts.
+ * Resolves with the Playwright page once window.gosfu is there.
  */
-async function openTestPage(browser, url, onSignal) {
+async function openTestPage(browser, url, onSignal, { initScript } = {}) {
   const page = await browser.newPage();
+  if (initScript) await page.addInitScript(initScript);
   await page.exposeFunction('gosfuSignal', async (method, data) => {
     try {
       const result = await onSignal(method, data);
@@ -245,6 +247,43 @@ function warnOutsideNetns() {
   }
 }
 
+/**
+ * The server side of the test page's signalling, as an app answers
+ * mediasoup-client's transport events: `connect`, `produce` and
+ * `produceData` on the transport of that id in `serverTransports`; new
+ * producers and data producers are added to the given maps (by id).
+ */
+function serverSignalHandler(serverTransports, { producers, dataProducers } = {}) {
+  return async (method, data) => {
+    const transport = serverTransports.get(data.transportId);
+    if (!transport) throw new Error(`unknown transport ${data.transportId}`);
+    switch (method) {
+      case 'connect':
+        await transport.connect({ dtlsParameters: data.dtlsParameters });
+        return {};
+      case 'produce': {
+        const producer = await transport.produce({
+          kind: data.kind, rtpParameters: data.rtpParameters, appData: data.appData,
+        });
+        if (producers) producers.set(producer.id, producer);
+        return { id: producer.id };
+      }
+      case 'produceData': {
+        const dataProducer = await transport.produceData({
+          sctpStreamParameters: data.sctpStreamParameters,
+          label: data.label,
+          protocol: data.protocol,
+          appData: data.appData,
+        });
+        if (dataProducers) dataProducers.set(dataProducer.id, dataProducer);
+        return { id: dataProducer.id };
+      }
+      default:
+        throw new Error(`unknown method ${method}`);
+    }
+  };
+}
+
 module.exports = {
   CHROMIUM_ARGS,
   findChromium,
@@ -255,5 +294,6 @@ module.exports = {
   serve,
   serveTestPage,
   openTestPage,
+  serverSignalHandler,
   testPageBundle,
 };
