@@ -123,6 +123,9 @@ async function pageInboundVideo(ssrc) {
         bytesReceived: s.bytesReceived || 0,
         nackCount: s.nackCount || 0,
         pliCount: s.pliCount || 0,
+        framesReceived: s.framesReceived || 0,
+        jitterBufferDelay: s.jitterBufferDelay || 0,
+        jitterBufferEmittedCount: s.jitterBufferEmittedCount || 0,
         keyFramesDecoded: s.keyFramesDecoded || 0,
       });
     });
@@ -344,6 +347,11 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
       if (prev && prev.rx.found && rx.found && rx.timestamp > prev.rx.timestamp) {
         row.dt = rx.timestamp - prev.rx.timestamp;
         row.fps = ((rx.framesDecoded - prev.rx.framesDecoded) * 1000) / row.dt;
+        // Frames received per second, and the mean time the frames that
+        // left the jitter buffer in this row spent in it.
+        row.recvFps = ((rx.framesReceived - prev.rx.framesReceived) * 1000) / row.dt;
+        const emitted = rx.jitterBufferEmittedCount - prev.rx.jitterBufferEmittedCount;
+        if (emitted > 0) row.jbMs = ((rx.jitterBufferDelay - prev.rx.jitterBufferDelay) * 1000) / emitted;
       }
       row.sampleMs = Date.now() - at;
       if (q && prev && prev.tc && prev.tc.bytes <= q.bytes) {
@@ -360,6 +368,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
         + ` lost=${rx.packetsLost ?? '-'}`
         + ` freezes=${rx.freezeCount ?? '-'}/${(rx.totalFreezesDuration ?? 0).toFixed(2)}s`
         + ` nack=${rx.nackCount ?? '-'} pli=${rx.pliCount ?? '-'}`
+        + (row.jbMs !== undefined ? ` jb=${Math.round(row.jbMs)}ms recv=${row.recvFps.toFixed(0)}` : '')
         + (row.tcKbps !== undefined ? ` | tc out=${Math.round(row.tcKbps)}k drops=+${row.tcDrops}` : '')
         + (rx.otherSsrcs && rx.otherSsrcs.length ? ` (other ssrcs ${rx.otherSsrcs.join(',')})` : '')
         + (row.sampleMs > 1000 ? ` (this row took ${row.sampleMs} ms)` : ''));

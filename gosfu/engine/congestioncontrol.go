@@ -163,7 +163,9 @@ func (cc *congestionControl) nowUs() int64 {
 // and may be rewritten (the transport-wide sequence number).
 func (cc *congestionControl) send(c *Consumer, b []byte, kind int, now int64) bool {
 	nowUs := cc.nowUs()
-	if kind == trafficRtx && !cc.allowRtx(len(b), nowUs) {
+	// While a congestion step down waits for the lower stream's key frame,
+	// retransmissions of the stream being left would only crowd the link.
+	if kind == trafficRtx && (c.bweDropCurrent.Load() || !cc.allowRtx(len(b), nowUs)) {
 		cc.rtxDenied.Add(1)
 		return false
 	}
@@ -264,8 +266,15 @@ func (cc *congestionControl) onRemb(bitrate uint64) {
 	cc.noteEstimate(bitrate)
 }
 
-// noteEstimate asks for a new allocation when the estimate moved enough.
+// noteEstimate asks for a new allocation when the estimate moved enough;
+// a lower estimate lowers the retransmission budget at once (allocation
+// sets it otherwise).
 func (cc *congestionControl) noteEstimate(est uint64) {
+	if cc.feedbackSeen.Load() {
+		cc.rtxMu.Lock()
+		cc.rtxRate = min(cc.rtxRate, float64(est)*rtxShare/8)
+		cc.rtxMu.Unlock()
+	}
 	prev := cc.available.Load()
 	if prev == 0 || float64(est) < float64(prev)*(1-allocChange) || float64(est) > float64(prev)*(1+allocChange) {
 		cc.realloc.Store(true)

@@ -864,6 +864,8 @@ func (c *Consumer) switchTo(p *rtpPacket, sel layerSelector) {
 		c.tsOffset = layerselect.SwitchTimestampOffset(c.lastOutTs, p.hdr.Timestamp, oldNtp, newNtp, ok1 && ok2, c.clockRate)
 	}
 	c.encodingIdx = p.encodingIdx
+	// The stream waited for is here: nothing more to drop (congestion).
+	c.bweDropCurrent.Store(false)
 	if sel != nil {
 		sel.sync()
 	}
