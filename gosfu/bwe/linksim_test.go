@@ -54,8 +54,12 @@ type linkSim struct {
 	probes       int
 	layer        int
 	layerChanges []int64 // times of layer changes
-	timeline     []string
-	maxEstimate  uint64
+	// downDelayUs holds a step down for that long (an SFU waits for the
+	// lower stream's key frame), downAtUs is when it was first wanted.
+	downDelayUs int64
+	downAtUs    int64
+	timeline    []string
+	maxEstimate uint64
 }
 
 func newLinkSim(t *testing.T, cfg SendSideConfig, seed int64) *linkSim {
@@ -194,7 +198,20 @@ func (s *linkSim) run(endUs int64) {
 			s.probeNextUs += s.probeGapUs
 		}
 		// Media at the chosen layer, paced per ms.
-		if l := s.pickLayer(); l != s.layer {
+		want := s.pickLayer()
+		l := want
+		if want < s.layer && s.downDelayUs > 0 {
+			if s.downAtUs == 0 {
+				s.downAtUs = now
+			}
+			if now-s.downAtUs < s.downDelayUs {
+				l = s.layer
+			}
+		}
+		if want >= s.layer || l != s.layer {
+			s.downAtUs = 0
+		}
+		if l != s.layer {
 			if s.layer >= 0 {
 				s.layerChanges = append(s.layerChanges, now)
 			}
@@ -275,6 +292,32 @@ func TestLinkSim(t *testing.T) {
 				s.run(40 * sec)
 				if e := s.bwe.Estimate(); e < 400000 || e > 880000 {
 					t.Errorf("settled: estimate %d, want [400k, 880k]", e)
+				}
+			},
+		},
+		{
+			// The sender on the top layer when the link drops far below
+			// it: the queue overflows and losses keep arriving for a
+			// while; the estimate must not collapse below what the link
+			// delivers (a consumer paused at the bottom gives no evidence
+			// to climb back).
+			name: "capacity drop 3M to 250k",
+			setup: func(s *linkSim) {
+				s.capacity = step(20*sec, 3e6, 250e3)
+				s.downDelayUs = sec
+			},
+			check: func(t *testing.T, s *linkSim) {
+				s.run(20 * sec)
+				lo := uint64(1 << 63)
+				for s.nowUs < 40*sec {
+					s.run(s.nowUs + 50000)
+					lo = min(lo, s.bwe.Estimate())
+				}
+				if lo < 100000 {
+					t.Errorf("estimate fell to %d after the drop, want >= 100k", lo)
+				}
+				if e := s.bwe.Estimate(); e < 150000 || e > 300000 {
+					t.Errorf("settled: estimate %d, want [150k, 300k]", e)
 				}
 			},
 		},

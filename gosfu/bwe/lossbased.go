@@ -10,6 +10,8 @@ const (
 	lossIncrease      = 1.08
 	lossHistoryUs     = 1000000
 	lossCutIntervalUs = 300000
+	// lossFloorShare of the delivered bitrate bounds loss-based cuts.
+	lossFloorShare = 0.5
 )
 
 type rateAt struct {

@@ -162,7 +162,16 @@ func (s *SendSide) OnFeedback(results []PacketResult, nowUs int64) {
 		}
 		s.aimd.update(u, s.acked.rate(), s.ackedAll.rate(), nowUs)
 	}
-	s.loss.add(lost, got, s.rttMs, nowUs)
+	if s.loss.add(lost, got, s.rttMs, nowUs) {
+		// Losses reported now are mostly of packets sent before the last
+		// cut (a full queue drains for a round trip and more): cutting
+		// by them again and again would take the estimate far below what
+		// the path delivers, and a consumer down to nothing gives no
+		// evidence to climb back. Half the delivered rate is the floor.
+		if floor := lossFloorShare * s.ackedAll.rate(); s.loss.rate < floor {
+			s.loss.rate = floor
+		}
+	}
 	s.target = s.combine()
 	s.loss.noteTarget(s.target, nowUs)
 }
