@@ -349,7 +349,6 @@ func (cc *congestionControl) allocate(nowUs int64) {
 
 	cc.tracks = cc.tracks[:0]
 	cc.layered = cc.layered[:0]
-	var fixed uint64
 	for _, c := range t.consumerList() {
 		if !c.active() {
 			continue
@@ -363,7 +362,6 @@ func (cc *congestionControl) allocate(nowUs int64) {
 			continue
 		}
 		b := c.producer.totalBitrate(now)
-		fixed += b
 		cc.tracks = append(cc.tracks, streamallocator.Track{Priority: 1, Fixed: b})
 		cc.layered = append(cc.layered, nil)
 	}
@@ -440,7 +438,6 @@ func (cc *congestionControl) allocate(nowUs int64) {
 	if t.traceTypes.Load()&(1<<1) != 0 {
 		t.emitTrace("bwe", cc.traceInfo(avail))
 	}
-	_ = fixed
 }
 
 // upgradeLimit is the highest step above cur an upgrade may reach: within

@@ -29,14 +29,20 @@
 //     numbers and timestamps (gosfu/seqmanager) and keeps the send state
 //     for NACK/RTX.
 //   - transport send: Transport.sendRtp (transport.go) hands the packet to
-//     the consumer's transport link, which protects it (SRTP) and writes it
-//     without waiting (gosfu/netio); what does not fit is dropped and
-//     counted (dropcounters.go).
+//     congestioncontrol.go when the consumer negotiated transport-cc or
+//     goog-remb: the pacer (gosfu/pacer) lets it go now or queues it, and
+//     it gets its transport-wide sequence number and is recorded for the
+//     estimator (gosfu/bwe) as it leaves. The transport link protects it
+//     (SRTP) and writes it without waiting (gosfu/netio); what does not
+//     fit is dropped and counted (dropcounters.go).
 //
 // RTCP from consumers' remotes goes the other way, from the transport that
 // received it to the consumer and, for key frame requests, its producer.
 // SCTP (sctpassociation.go, sctpudpconn.go) carries the messages of data
 // producers to data consumers (dataproducer.go, dataconsumer.go). Each
 // transport runs its periodic work — reports, NACK, transport-cc feedback
-// and REMB (bwefeedback.go) — in Transport.runTimers.
+// and REMB (bwefeedback.go), and the congestion control's pacing, probes
+// and allocation of the estimate among consumers (congestioncontrol.go,
+// gosfu/streamallocator) — in Transport.runTimers; transport-cc feedback
+// from the remote reaches the estimator in Transport.ReceiveRtcp.
 package engine
