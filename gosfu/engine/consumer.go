@@ -75,6 +75,9 @@ type Consumer struct {
 	bweDowngradeUs int64
 	bweUpgradeUs   int64
 	bweHoldUs      int64
+	// lateKeyFrameMs is when NACKs for packets too old to resend last
+	// made the consumer ask for a key frame (receiveNack).
+	lateKeyFrameMs atomic.Int64
 	// paceRtp and paceRtx identify the consumer's packets in the pacer.
 	paceRtp paceOwner
 	paceRtx paceOwner
@@ -141,6 +144,10 @@ type consumerImpl interface {
 }
 
 var consumerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir"}
+
+// lateKeyFrameIntervalMs spaces the key frames asked for because of NACKs
+// that came too late.
+const lateKeyFrameIntervalMs = 1000
 
 func (t *Transport) consume(data []byte) (any, error) {
 	var req struct {
@@ -593,6 +600,7 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 	}
 	resent := 0
 	c.mu.Lock()
+	tooLate := send.NackTooLate()
 	send.ReceiveNack(nack, now, func(pkt []byte, isRtx bool) {
 		kind := trafficRtp
 		if isRtx {
@@ -601,8 +609,17 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 		c.t.sendRtp(c, pkt, kind, now)
 		resent++
 	})
+	tooLate = send.NackTooLate() - tooLate
 	c.mu.Unlock()
 	c.logRetransmitted(nack, resent, now)
+	// A receiver still asking for packets too old to resend is stuck on
+	// them (typically a key frame that a congested link lost): a fresh key
+	// frame frees it sooner than its own PLI would.
+	if tooLate > 0 && c.kind == "video" && c.typ != "pipe" && c.active() {
+		if last := c.lateKeyFrameMs.Load(); now-last >= lateKeyFrameIntervalMs && c.lateKeyFrameMs.CompareAndSwap(last, now) {
+			c.requestProducerKeyFrame(c.currentOrTarget(), now)
+		}
+	}
 	if c.traceTypes.Load()&(1<<2) != 0 {
 		c.emitTrace("nack", map[string]any{"ssrc": nack.MediaSSRC})
 	}

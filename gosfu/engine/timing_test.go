@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 
 	"github.com/gosfu/gosfu/gosfu/clock"
 )
@@ -200,5 +201,51 @@ func TestProducerInactivityScore(t *testing.T) {
 		if got := lastScore(); got != st.score {
 			t.Fatalf("at %v: score %s, want %s", st.at, got, st.score)
 		}
+	}
+}
+
+// TestNackTooLateAsksForKeyFrame: a receiver that NACKs a packet too old
+// to resend (it is stuck on it, typically a key frame a congested link
+// lost) gets a fresh key frame: the consumer asks its producer (PLI), at
+// most once a second; a NACK that is answered with a retransmission asks
+// for nothing.
+func TestNackTooLateAsksForKeyFrame(t *testing.T) {
+	w, rec, clk := newTimingWorker(t, 0)
+	send := func(seq uint16, at time.Duration, key bool) {
+		t.Helper()
+		clk.advanceTo(at)
+		if _, err := w.Request("producer.send", "p", vp8Packet(seq, uint32(at/time.Millisecond)*90, 1111, key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nackFor := func(i int) {
+		t.Helper()
+		out := rec.all("c", "rtp")
+		var h rtp.Header
+		if _, err := h.Unmarshal(out[i].data); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := (&rtcp.TransportLayerNack{SenderSSRC: 1, MediaSSRC: h.SSRC, Nacks: []rtcp.NackPair{{PacketID: h.SequenceNumber}}}).Marshal()
+		if _, err := w.Request("transport.sendRtcp", "out", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(1, 0, true)
+	send(2, 1200*time.Millisecond, false)
+	send(3, 1210*time.Millisecond, false)
+	_, base := rtcpCounts(rec, "in")
+
+	nackFor(2) // 10 ms old: resent, nothing asked
+	if _, plis := rtcpCounts(rec, "in"); plis != base {
+		t.Fatalf("%d PLIs after a NACK answered with RTX, want %d", plis, base)
+	}
+	nackFor(0) // 1.21 s old: too late
+	if _, plis := rtcpCounts(rec, "in"); plis != base+1 {
+		t.Fatalf("%d PLIs after a NACK too late, want %d", plis, base+1)
+	}
+	send(4, 1700*time.Millisecond, true) // the key frame asked for
+	nackFor(0)                           // again, within a second: nothing more
+	if _, plis := rtcpCounts(rec, "in"); plis != base+1 {
+		t.Fatalf("%d PLIs after a second late NACK within 1 s, want %d", plis, base+1)
 	}
 }
