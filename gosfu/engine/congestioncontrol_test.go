@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -123,5 +124,87 @@ func TestProbationPackets(t *testing.T) {
 	var back rtp.Header
 	if hl, ok := unmarshalRtp(b, &back); !ok || hl+int(b[len(b)-1]) != len(b) {
 		t.Fatal("unmarshalRtp rejects the RTX padding packet")
+	}
+}
+
+// TestAllocationByPriority: two simulcast consumers on one transport share
+// its estimate by priority (the higher one climbs first once both have
+// their lowest layer), and when not even the lowest layer fits they pause
+// (layerschange without layers). The producer's streams are measured at
+// about 100 / 300 / 800 kbit/s; time is the worker's fake clock.
+func TestAllocationByPriority(t *testing.T) {
+	w, rec, _ := newFakeWorker(t, `{"logLevel":"warn","rtcMinPort":30000,"rtcMaxPort":39999}`)
+	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
+	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
+	ssrcs := []uint32{1000, 2000, 3000}
+	var encodings []any
+	for _, s := range ssrcs {
+		encodings = append(encodings, map[string]any{"ssrc": s})
+	}
+	mustRequest(t, w, "transport.produce", "in", map[string]any{
+		"producerId": "p", "kind": "video",
+		"rtpParameters": map[string]any{
+			"codecs":    []any{map[string]any{"mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000}},
+			"encodings": encodings,
+		},
+	})
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	mustRequest(t, w, "router.createPlainTransport", "r", map[string]any{
+		"transportId": "out", "listenInfo": map[string]any{"protocol": "udp", "ip": "127.0.0.1"},
+	})
+	mustRequest(t, w, "transport.connect", "out", map[string]any{"ip": "127.0.0.1", "port": sink.LocalAddr().(*net.UDPAddr).Port})
+	for _, id := range []string{"low", "high"} {
+		mustRequest(t, w, "transport.consume", "out", map[string]any{"consumerId": id, "producerId": "p", "rtpCapabilities": router["rtpCapabilities"]})
+	}
+	mustRequest(t, w, "consumer.setPriority", "high", map[string]any{"priority": 3})
+
+	// One second of media (the rates look back a second; the fake clock
+	// stands still): 200-byte payloads, 60 / 180 / 480 packets.
+	for i, n := range []int{60, 180, 480} {
+		for k := 0; k < n; k++ {
+			if _, err := w.Request("producer.send", "p", vp8Packet(uint16(k), uint32(k)*3000, ssrcs[i], k == 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w.mu.Lock()
+	tr := w.handlers["out"].(*Transport)
+	low, high := w.handlers["low"].(*Consumer), w.handlers["high"].(*Consumer)
+	w.mu.Unlock()
+	cc := tr.cc.Load()
+	if cc == nil {
+		t.Fatal("no congestion control: the consumers negotiated transport-cc")
+	}
+	// As after the receiver's first feedback, with an estimate of 1.3 Mbit/s
+	// (setMinOutgoingBitrate lifts the initial 600 kbit/s).
+	cc.feedbackSeen.Store(true)
+	mustRequest(t, w, "transport.setMinOutgoingBitrate", "out", map[string]any{"bitrate": 1300000})
+	cc.allocate(cc.nowUs())
+	// Both get the low stream (about 2 × 130 kbit/s with headers), then
+	// the high-priority consumer climbs to the top stream before the other
+	// gets the middle one.
+	if s := int(high.allocSpatial.Load()); s != 2 {
+		t.Errorf("priority 3 consumer: spatial layer %d, want 2", s)
+	}
+	if s := int(low.allocSpatial.Load()); s != 1 {
+		t.Errorf("priority 1 consumer: spatial layer %d, want 1", s)
+	}
+
+	// Not even the lowest layer fits: both pause and say so.
+	mustRequest(t, w, "transport.setMinOutgoingBitrate", "out", map[string]any{"bitrate": 0})
+	mustRequest(t, w, "transport.setMaxOutgoingBitrate", "out", map[string]any{"bitrate": 30000})
+	cc.allocate(cc.nowUs())
+	for _, c := range []*Consumer{low, high} {
+		if !c.bwePaused.Load() || c.allocSpatial.Load() != -1 {
+			t.Errorf("consumer %s not paused (spatial %d)", c.id, c.allocSpatial.Load())
+		}
+		evs := rec.all(c.id, "layerschange")
+		if len(evs) == 0 || evs[len(evs)-1].data != nil {
+			t.Errorf("consumer %s: no layerschange without layers (%d events)", c.id, len(evs))
+		}
 	}
 }
