@@ -73,6 +73,34 @@ func (c Codec) IsKeyFrame(payload []byte) bool {
 	return false
 }
 
+// Inspect reads the payload descriptor once and tells what IsKeyFrame and
+// Layers tell: whether the packet starts a key frame, and its spatial and
+// temporal layer ids (0, 0 when the codec or packet carries none). The
+// producer's packet path uses it so that a packet is parsed once.
+func (c Codec) Inspect(payload []byte) (keyFrame bool, spatial, temporal uint8) {
+	switch c {
+	case CodecVP8:
+		var d VP8Descriptor
+		if d.Unmarshal(payload) != nil {
+			return false, 0, 0
+		}
+		if d.HasTID {
+			temporal = d.TID
+		}
+		return d.KeyFrame, 0, temporal
+	case CodecVP9:
+		var d VP9Descriptor
+		if d.Unmarshal(payload) != nil {
+			return false, 0, 0
+		}
+		if d.HasLayerIndices {
+			spatial, temporal = d.SID, d.TID
+		}
+		return d.KeyFrame, spatial, temporal
+	}
+	return c.IsKeyFrame(payload), 0, 0
+}
+
 // Layers returns the spatial and temporal layer ids carried in the payload
 // descriptor (0, 0 when the codec or packet carries none).
 func (c Codec) Layers(payload []byte) (spatial, temporal uint8) {

@@ -73,7 +73,12 @@ func FuzzIsKeyFrame(f *testing.F) {
 	f.Add("video/H264", []byte{0x7C, 0x85})
 	f.Add("audio/opus", []byte{0x01})
 	f.Fuzz(func(t *testing.T, mime string, p []byte) {
-		IsKeyFrame(mime, p)
-		CodecFromMimeType(mime).Layers(p)
+		c := CodecFromMimeType(mime)
+		key := c.IsKeyFrame(p)
+		sl, tl := c.Layers(p)
+		k2, s2, t2 := c.Inspect(p)
+		if k2 != key || s2 != sl || t2 != tl {
+			t.Fatalf("Inspect = %v %d %d, IsKeyFrame and Layers = %v %d %d", k2, s2, t2, key, sl, tl)
+		}
 	})
 }

@@ -122,8 +122,11 @@ type Producer struct {
 	keyFrames  *rtpstream.KeyFrameRequestManager
 	lastScores []int
 	lastOrient int
-	// lastKeyFrame is the key frame flag computed by packetInfo.
+	// lastKeyFrame and lastSpatial/lastTemporal are what packetInfo read
+	// in the last packet's payload descriptor.
 	lastKeyFrame bool
+	lastSpatial  uint8
+	lastTemporal uint8
 	nack         rtcp.TransportLayerNack
 	// rtcpBuf is reused to build NACK and key frame request packets.
 	rtcpBuf []byte
@@ -541,8 +544,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 			// sequence number (they forward no padding-only packets).
 			p.t.drops.emptyPayload.Add(1)
 		} else if p.kind == "video" {
-			sl, tl := p.codec[hdr.PayloadType&0x7f].Layers(payload[:info.PayloadSize])
-			s.noteLayer(sl, tl, size, now)
+			s.noteLayer(p.lastSpatial, p.lastTemporal, size, now)
 		}
 	}
 	pt := hdr.PayloadType & 0x7f
@@ -929,7 +931,11 @@ func (p *Producer) packetInfo(pt uint8, payload []byte, size int, hdr *rtp.Heade
 			payloadSize -= pad
 		}
 	}
-	keyFrame := p.kind == "video" && payloadSize > 0 && p.codec[pt&0x7f].IsKeyFrame(payload[:payloadSize])
+	keyFrame := false
+	p.lastSpatial, p.lastTemporal = 0, 0
+	if p.kind == "video" && payloadSize > 0 {
+		keyFrame, p.lastSpatial, p.lastTemporal = p.codec[pt&0x7f].Inspect(payload[:payloadSize])
+	}
 	p.lastKeyFrame = keyFrame
 	info := rtpstream.PacketInfo{Size: size, PayloadSize: payloadSize, KeyFrame: keyFrame}
 	return info
