@@ -7,6 +7,7 @@ const path = require('node:path');
 const { Worker: Thread, isMainThread, parentPort, workerData } = require('node:worker_threads');
 
 const gosfu = require(path.join(__dirname, '..', '..'));
+const { pollUntil } = require('./index');
 
 const scenario = isMainThread ? process.argv[2] : workerData.scenario;
 
@@ -156,12 +157,9 @@ const scenarios = {
     await once(child, 'exit');
     process.on('SIGUSR2', () => {});
     const installed = native.unprotectedSignals();
-    const deadline = Date.now() + 5000;
-    let after = installed;
-    while (after.length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      after = native.unprotectedSignals();
-    }
+    // The shim's guard looks every 100 ms.
+    const after = await pollUntil(() => native.unprotectedSignals(), (list) => list.length === 0, 5000,
+      'SA_ONSTACK on every handler', 20).catch(() => native.unprotectedSignals());
     await closeAndWait(worker);
     out({ before, installed, after });
   },
