@@ -41,7 +41,7 @@ type Consumer struct {
 	absSendTimeExtID uint8
 	twccExtID        uint8
 	absSendTime      [3]byte
-	twccSeq          [2]byte
+	twccSeq          [2]byte // zeros: a placeholder
 	// extIDs lists the header extension ids negotiated with the remote
 	// (mid excluded: the consumer writes its own).
 	extIDs []uint8
@@ -531,13 +531,8 @@ func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 		_ = hdr.SetExtension(c.absSendTimeExtID, c.absSendTime[:])
 	}
 	if c.twccExtID != 0 {
-		// With congestion control the transport numbers the packet when
-		// it leaves (after pacing); the value here is a placeholder.
-		seq := uint32(0)
-		if c.t.cc.Load() == nil {
-			seq = c.t.twccSendSeq.Add(1)
-		}
-		c.twccSeq = [2]byte{byte(seq >> 8), byte(seq)}
+		// Room for the transport-wide sequence number, which the transport
+		// writes when the packet leaves (Transport.sendRtp).
 		_ = hdr.SetExtension(c.twccExtID, c.twccSeq[:])
 	}
 	c.extScratch = hdr.Extensions

@@ -708,6 +708,12 @@ func (t *Transport) sendRtp(c *Consumer, b []byte, kind int, now int64) bool {
 	if cc := t.cc.Load(); cc != nil && c.twccExtID|c.absSendTimeExtID != 0 {
 		return cc.send(c, b, kind, now)
 	}
+	// Every packet, retransmissions included, gets its transport-wide
+	// sequence number as it leaves (congestioncontrol.go does the same
+	// after pacing).
+	if c.twccExtID != 0 {
+		rtpstream.SetExtension16(b, c.twccExtID, uint16(t.twccSendSeq.Add(1)))
+	}
 	if !t.link.sendRtp(c, b) {
 		return false
 	}
