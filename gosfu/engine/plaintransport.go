@@ -403,17 +403,27 @@ func (l *plainLink) receiveRtp(b []byte, from netip.AddrPort, hdr *rtp.Header, n
 		if !l.checkTuple(from, false) {
 			return
 		}
-		out, err := l.srtpRecvRtp.DecryptRTP(b[:0], b, hdr) // hdr: no per-packet header allocation
+		// Checked before decryption, which parses the header into hdr
+		// (given: a nil header makes pion allocate one per packet); the
+		// transport then uses that parse.
+		n, ok := rtpHeaderLen(b)
+		if !ok {
+			l.t.dropBadRtp(now)
+			return
+		}
+		out, err := l.srtpRecvRtp.DecryptRTP(b[:0], b, hdr)
 		if err != nil {
 			l.t.drops.srtp.Add(1)
 			l.t.logSrtpError(false, true, err, now)
 			return
 		}
-		b = out
 		if !l.learnTuple(from, false) {
 			return
 		}
-	} else if !l.learnTuple(from, false) {
+		l.t.receiveDecryptedRtp(out, hdr, n, now)
+		return
+	}
+	if !l.learnTuple(from, false) {
 		return
 	}
 	l.t.ReceiveRtp(b, hdr, now)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"math"
@@ -579,24 +580,46 @@ func (t *Transport) allocMid() string {
 	return mid
 }
 
-// unmarshalRtp parses the header of an RTP packet into hdr (reused; no
-// allocation) and checks it as mediasoup's parser does; every RTP entry
-// point goes through it. With the padding bit, the last byte (the padding
-// length) must be non-zero and fit in what follows the header. The checks
-// on which pion would fail, with an error it allocates, come first: a
-// flood of malformed packets allocates nothing.
-func unmarshalRtp(buf []byte, hdr *rtp.Header) (int, bool) {
-	if len(buf) < 12 || buf[0]>>6 != 2 || len(buf) < 12+4*int(buf[0]&0x0f) || !rtpstream.ValidHeaderExtensions(buf) {
+// rtpHeaderLen checks the fixed header, CSRC list and header extension
+// block of an RTP packet as mediasoup's parser does and returns the header
+// length. It reads bytes only: the checks on which pion would fail, with
+// an error it allocates, come before any parse, so a flood of malformed
+// packets allocates nothing.
+func rtpHeaderLen(buf []byte) (int, bool) {
+	if len(buf) < 12 || buf[0]>>6 != 2 {
 		return 0, false
 	}
-	n, err := hdr.Unmarshal(buf)
-	if err != nil || n > len(buf) {
-		return 0, false
+	n := 12 + 4*int(buf[0]&0x0f)
+	if buf[0]&0x10 != 0 {
+		if len(buf) < n+4 {
+			return 0, false
+		}
+		n += 4 + 4*int(binary.BigEndian.Uint16(buf[n+2:]))
 	}
-	if hdr.Padding && (n == len(buf) || buf[len(buf)-1] == 0 || int(buf[len(buf)-1]) > len(buf)-n) {
+	if n > len(buf) || !rtpstream.ValidHeaderExtensions(buf) {
 		return 0, false
 	}
 	return n, true
+}
+
+// rtpPaddingValid checks the padding of a packet whose header is n bytes:
+// with the padding bit, the last byte (the padding length) must be
+// non-zero and fit in what follows the header.
+func rtpPaddingValid(buf []byte, hdr *rtp.Header, n int) bool {
+	return !hdr.Padding || (n < len(buf) && buf[len(buf)-1] != 0 && int(buf[len(buf)-1]) <= len(buf)-n)
+}
+
+// unmarshalRtp parses the header of an RTP packet into hdr (reused; no
+// allocation) after rtpHeaderLen's checks, and checks its padding.
+func unmarshalRtp(buf []byte, hdr *rtp.Header) (int, bool) {
+	n, ok := rtpHeaderLen(buf)
+	if !ok {
+		return 0, false
+	}
+	if m, err := hdr.Unmarshal(buf); err != nil || m != n {
+		return 0, false
+	}
+	return n, rtpPaddingValid(buf, hdr, n)
 }
 
 // ReceiveRtp handles one RTP packet from the network (already decrypted).
@@ -604,10 +627,30 @@ func unmarshalRtp(buf []byte, hdr *rtp.Header) (int, bool) {
 func (t *Transport) ReceiveRtp(buf []byte, hdr *rtp.Header, now int64) {
 	n, ok := unmarshalRtp(buf, hdr)
 	if !ok {
-		t.drops.rtp.Add(1)
-		t.logDrop(logger.LevelWarn, logger.TagRtp, &t.logRL.badRtp, now, "received data is not a valid RTP packet, dropped")
+		t.dropBadRtp(now)
 		return
 	}
+	t.receiveParsedRtp(buf, hdr, n, now)
+}
+
+// receiveDecryptedRtp is ReceiveRtp for a packet that SRTP decryption
+// parsed into hdr, after rtpHeaderLen's checks gave its header length n:
+// the header is parsed once per packet.
+func (t *Transport) receiveDecryptedRtp(buf []byte, hdr *rtp.Header, n int, now int64) {
+	if !rtpPaddingValid(buf, hdr, n) {
+		t.dropBadRtp(now)
+		return
+	}
+	t.receiveParsedRtp(buf, hdr, n, now)
+}
+
+func (t *Transport) dropBadRtp(now int64) {
+	t.drops.rtp.Add(1)
+	t.logDrop(logger.LevelWarn, logger.TagRtp, &t.logRL.badRtp, now, "received data is not a valid RTP packet, dropped")
+}
+
+// receiveParsedRtp routes a valid packet whose n-byte header is in hdr.
+func (t *Transport) receiveParsedRtp(buf []byte, hdr *rtp.Header, n int, now int64) {
 	if id := t.twccExtID.Load(); id != 0 {
 		t.recordTwcc(hdr, uint8(id))
 	} else if id := t.absSendTimeExtID.Load(); id != 0 {

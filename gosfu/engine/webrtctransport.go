@@ -114,6 +114,9 @@ type webrtcLink struct {
 	sendMu    sync.Mutex
 	srtpSend  *srtp.Context
 	sendBuf   []byte
+	// sendHdr is the header EncryptRTP parses into (guarded by sendMu): a
+	// nil header makes pion allocate one, and its extensions, per packet.
+	sendHdr rtp.Header
 
 	closed atomic.Bool
 
@@ -550,25 +553,35 @@ func (l *webrtcLink) handlePacket(b []byte, path icePath, hdr *rtp.Header, now i
 			l.t.logDrop(logger.LevelDebug, logger.TagSrtp, &l.t.logRL.srtpNotReady, now, "ignoring RTP/RTCP packet: no SRTP receiving session yet")
 			return
 		}
-		l.recvMu.Lock()
-		var out []byte
-		var err error
 		if rtcpPacket {
-			out, err = l.srtpRecv.DecryptRTCP(b[:0], b, nil)
-		} else {
-			out, err = l.srtpRecv.DecryptRTP(b[:0], b, nil)
+			l.recvMu.Lock()
+			out, err := l.srtpRecv.DecryptRTCP(b[:0], b, nil)
+			l.recvMu.Unlock()
+			if err != nil {
+				drops.srtp.Add(1)
+				l.t.logSrtpError(true, true, err, now)
+				return
+			}
+			l.t.ReceiveRtcp(out, now)
+			return
 		}
+		// Checked before decryption, which parses the header into hdr
+		// (given: a nil header makes pion allocate one per packet); the
+		// transport then uses that parse.
+		n, ok := rtpHeaderLen(b)
+		if !ok {
+			l.t.dropBadRtp(now)
+			return
+		}
+		l.recvMu.Lock()
+		out, err := l.srtpRecv.DecryptRTP(b[:0], b, hdr)
 		l.recvMu.Unlock()
 		if err != nil {
 			drops.srtp.Add(1)
-			l.t.logSrtpError(rtcpPacket, true, err, now)
+			l.t.logSrtpError(false, true, err, now)
 			return
 		}
-		if rtcpPacket {
-			l.t.ReceiveRtcp(out, now)
-		} else {
-			l.t.ReceiveRtp(out, hdr, now)
-		}
+		l.t.receiveDecryptedRtp(out, hdr, n, now)
 	default:
 		drops.unknownType.Add(1)
 	}
@@ -701,7 +714,7 @@ func (l *webrtcLink) sendProtected(b []byte, rtcpPacket bool) bool {
 	if rtcpPacket {
 		out, err = l.srtpSend.EncryptRTCP(l.sendBuf[:0], b, nil)
 	} else {
-		out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, nil)
+		out, err = l.srtpSend.EncryptRTP(l.sendBuf[:0], b, &l.sendHdr)
 	}
 	if err != nil {
 		l.t.logSrtpError(rtcpPacket, false, err, l.t.w.nowMs())
