@@ -100,6 +100,8 @@ type fwdEnv struct {
 	// prodKey is the SRTP master key the producer transport's remote
 	// encrypts with (srtp modes).
 	prodKey []byte
+	// caps are the router's RTP capabilities.
+	caps any
 }
 
 func (e *fwdEnv) close() {
@@ -111,6 +113,13 @@ func (e *fwdEnv) close() {
 }
 
 func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
+	tb.Helper()
+	return newFwdEnvWarm(tb, mode, n, 5000)
+}
+
+// newFwdEnvWarm is newFwdEnv with warm packets forwarded before it
+// returns (a key frame first).
+func newFwdEnvWarm(tb testing.TB, mode string, n, warm int) *fwdEnv {
 	tb.Helper()
 	w, err := NewWorker([]byte(`{"logLevel":"warn","rtcMinPort":20000,"rtcMaxPort":59999}`), benchNopEmitter{})
 	if err != nil {
@@ -129,6 +138,7 @@ func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
 		map[string]any{"kind": "video", "mimeType": "video/VP8", "clockRate": 90000},
 	}})
 	caps := router["rtpCapabilities"]
+	e.caps = caps
 
 	// newTransport creates a plain transport connected to a new sink.
 	newTransport := func(id string) []byte {
@@ -220,7 +230,7 @@ func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
 	// Warm up: a key frame first, then enough packets to fill every
 	// retransmission buffer to its steady state.
 	e.inject(1, 1)
-	e.inject(4999, 0)
+	e.inject(warm-1, 0)
 	// Every sink got the forwarded packets (decryptable in srtp modes).
 	buf := make([]byte, 2000)
 	for i, s := range e.sinks[1:] {
@@ -249,8 +259,8 @@ func newFwdEnv(tb testing.TB, mode string, n int) *fwdEnv {
 		}
 	}
 	for i, c := range e.consumers {
-		if got := c.send.Stats(0).PacketCount; got != 5000 {
-			tb.Fatalf("consumer %d forwarded %d packets in warm-up, want 5000", i, got)
+		if got := c.send.Stats(0).PacketCount; got != uint64(warm) {
+			tb.Fatalf("consumer %d forwarded %d packets in warm-up, want %d", i, got, warm)
 		}
 	}
 	ok = true

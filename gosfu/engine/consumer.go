@@ -110,7 +110,6 @@ type Consumer struct {
 
 	extScratch  []rtp.Extension
 	buf         []byte
-	rtxBuf      []byte
 	lastScore   int
 	lastPScores []map[string]any
 }
@@ -217,7 +216,6 @@ func (t *Transport) consume(data []byte) (any, error) {
 		seq:           seqmanager.New[uint16](uint16(rand.IntN(0x7fff))),
 		syncRequired:  true,
 		buf:           make([]byte, 1500),
-		rtxBuf:        make([]byte, 1500),
 		lastScore:     -1,
 	}
 	c.priority.Store(1)

@@ -117,6 +117,7 @@ type Producer struct {
 	recvMu     sync.Mutex
 	streams    []*producerStream
 	fanMu      sync.Mutex
+	fan        fanout // guarded by fanMu
 	extScratch []rtp.Extension
 	pkt        rtpPacket
 	keyFrames  *rtpstream.KeyFrameRequestManager
@@ -238,6 +239,7 @@ func (t *Transport) produce(data []byte) (any, error) {
 		keyFrames:     rtpstream.NewKeyFrameRequestManager(int64(req.KeyFrameRequestDelay)),
 		lastOrient:    -1,
 		rtcpBuf:       make([]byte, 0, 1500),
+		fan:           fanout{w: t.w},
 	}
 	p.paused.Store(req.Paused)
 	empty := []*Consumer{}
@@ -601,9 +603,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 			p.emitTrace("keyframe", map[string]any{"ssrc": hdr.SSRC, "sequenceNumber": hdr.SequenceNumber})
 		}
 	}
-	for _, c := range *p.consumers.Load() {
-		c.sendRtp(pkt, now)
-	}
+	p.fan.send(pkt, *p.consumers.Load(), now)
 	p.fanMu.Unlock()
 }
 
@@ -810,6 +810,7 @@ func (p *Producer) close() {
 	empty := []*Consumer{}
 	p.consumers.Store(&empty)
 	p.consMu.Unlock()
+	p.fan.close()
 	p.fanMu.Unlock()
 	for _, c := range consumers {
 		c.producerClosed()
