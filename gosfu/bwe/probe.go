@@ -111,12 +111,15 @@ type prober struct {
 	maxBps     float64
 	// recoveredCut is the time of the drop a recovery probe was sent for.
 	recoveredCut int64
-	// media holds recent received media results (ring), to count the
-	// media sent during a cluster.
-	media     [256]PacketResult
-	mediaN    int
+	// media holds recent received media results (a ring of up to
+	// probeMediaResults, grown as results come: an idle transport keeps
+	// none), to count the media sent during a cluster.
+	media     []PacketResult
 	mediaNext int
 }
+
+// probeMediaResults is how many media results a prober keeps.
+const probeMediaResults = 256
 
 func newProber() *prober {
 	return &prober{active: make(map[int]*probeStats), inFlight: -1, interval: probeBaseIntervalUs}
@@ -186,9 +189,12 @@ func (p *prober) onResults(results []PacketResult) (best float64, saturated bool
 			continue
 		}
 		if r.ProbeCluster < 0 {
-			p.media[p.mediaNext] = r
-			p.mediaNext = (p.mediaNext + 1) % len(p.media)
-			p.mediaN = min(p.mediaN+1, len(p.media))
+			if len(p.media) < probeMediaResults {
+				p.media = append(p.media, r)
+			} else {
+				p.media[p.mediaNext] = r
+			}
+			p.mediaNext = (p.mediaNext + 1) % probeMediaResults
 			continue
 		}
 		st := p.active[r.ProbeCluster]
@@ -205,7 +211,7 @@ func (p *prober) onResults(results []PacketResult) (best float64, saturated bool
 		if st.done {
 			continue
 		}
-		if est, sat := st.estimate(p.media[:p.mediaN]); est > 0 {
+		if est, sat := st.estimate(p.media); est > 0 {
 			st.result = est
 			if est > best {
 				best, saturated = est, sat

@@ -6,9 +6,16 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// historySize is how many sent packets SendHistory remembers: at 8 Mbit/s
-// of 1200-byte packets that is about 10 s, far beyond any feedback delay.
-const historySize = 8192
+// How many sent packets SendHistory remembers. It starts small (an idle
+// or low-rate transport keeps 4 kB, not 256 kB) and doubles whenever a
+// packet would overwrite one sent less than historyKeepUs ago and not yet
+// reported, up to historyMaxSize: at 8 Mbit/s of 1200-byte packets that
+// is about 10 s, far beyond any feedback delay.
+const (
+	historyMinSize = 128
+	historyMaxSize = 8192
+	historyKeepUs  = 1_000_000
+)
 
 // PacketResult is what the feedback says about one sent packet.
 type PacketResult struct {
@@ -42,8 +49,8 @@ type sentPacket struct {
 // It is safe for concurrent use.
 type SendHistory struct {
 	mu      sync.Mutex
-	ring    [historySize]sentPacket
-	highest int64 // unwrapped highest sequence recorded, -1 before any
+	ring    []sentPacket // a power of two long; made by the first Record
+	highest int64        // unwrapped highest sequence recorded, -1 before any
 	// The feedback reference time is 24 bits of 64 ms; unwrapped so that
 	// arrival times stay monotonic across its wrap (about 12 days).
 	lastRef  int64
@@ -78,8 +85,29 @@ func (h *SendHistory) Record(seq uint16, size int, sendUs int64, probeCluster in
 	if u > h.highest {
 		h.highest = u
 	}
-	h.ring[u&(historySize-1)] = sentPacket{seq: u, sendUs: sendUs, size: int32(size), probe: int32(probeCluster)}
+	if h.ring == nil {
+		h.ring = make([]sentPacket, historyMinSize)
+	}
+	for {
+		old := &h.ring[u&int64(len(h.ring)-1)]
+		if old.size == 0 || old.seq >= u || old.state != 0 || sendUs-old.sendUs >= historyKeepUs || len(h.ring) >= historyMaxSize {
+			break
+		}
+		h.grow()
+	}
+	h.ring[u&int64(len(h.ring)-1)] = sentPacket{seq: u, sendUs: sendUs, size: int32(size), probe: int32(probeCluster)}
 	h.mu.Unlock()
+}
+
+// grow doubles the ring, keeping every packet.
+func (h *SendHistory) grow() {
+	ring := make([]sentPacket, 2*len(h.ring))
+	for _, p := range h.ring {
+		if p.size != 0 {
+			ring[p.seq&int64(len(ring)-1)] = p
+		}
+	}
+	h.ring = ring
 }
 
 // Results converts one feedback packet into per-packet results in
@@ -129,7 +157,7 @@ func (h *SendHistory) Results(fb *rtcp.TransportLayerCC, dst []PacketResult) []P
 		if u < 0 {
 			return
 		}
-		p := &h.ring[u&(historySize-1)]
+		p := &h.ring[u&int64(len(h.ring)-1)]
 		if p.seq != u || p.size == 0 {
 			return
 		}

@@ -188,3 +188,47 @@ func BenchmarkFeedback(b *testing.B) {
 		s.OnFeedback(res, base+150000)
 	}
 }
+
+// TestSendHistoryGrows checks that the history keeps every unreported
+// packet of the last historyKeepUs, growing past its initial size, and
+// stays small at a low rate.
+func TestSendHistoryGrows(t *testing.T) {
+	tests := []struct {
+		name     string
+		n        int
+		gapUs    int64
+		wantRing int
+	}{
+		{name: "low rate stays small", n: 3 * historyMinSize, gapUs: 20_000, wantRing: historyMinSize},
+		{name: "1000 packets/s grows", n: 1500, gapUs: 1000, wantRing: 1024},
+		{name: "capped", n: 3 * historyMaxSize, gapUs: 10, wantRing: historyMaxSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewSendHistory()
+			for i := 0; i < tt.n; i++ {
+				h.Record(uint16(i), 1000, int64(i)*tt.gapUs, -1)
+			}
+			if len(h.ring) != tt.wantRing {
+				t.Fatalf("ring of %d, want %d", len(h.ring), tt.wantRing)
+			}
+			// The packets of the last historyKeepUs (or of the whole ring
+			// when capped) are still known to feedback.
+			keep := int(historyKeepUs / tt.gapUs)
+			keep = min(keep, tt.n, len(h.ring))
+			var seqs []uint16
+			var arr []int64
+			for i := tt.n - keep; i < tt.n; i++ {
+				seqs = append(seqs, uint16(i))
+				arr = append(arr, int64(i)*tt.gapUs+50_000)
+			}
+			got := 0
+			for _, fb := range feedbackFor(t, seqs, arr) {
+				got += len(h.Results(fb, nil))
+			}
+			if got != keep {
+				t.Fatalf("%d results, want %d", got, keep)
+			}
+		})
+	}
+}

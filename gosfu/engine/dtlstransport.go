@@ -14,6 +14,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/gosfu/gosfu/gosfu/ice"
 	"github.com/gosfu/gosfu/gosfu/logger"
+	"github.com/gosfu/gosfu/gosfu/netio"
 )
 
 // setDtlsState records the DTLS state and emits dtlsstatechange (with the
@@ -205,7 +207,10 @@ func (c *dtlsAppConn) SetWriteDeadline(time.Time) error { return nil }
 // alerts (close_notify) are processed; application data is dropped.
 func (c *dtlsAppConn) keepReading() {
 	_ = c.Conn.SetReadDeadline(time.Time{})
-	buf := make([]byte, 65536)
+	rb := netio.NewReadBuffer()
+	defer rb.Release()
+	debug.SetPanicOnFault(true) // a fault in the mapped buffer panics, not aborts
+	buf := rb.B
 	for {
 		if _, err := c.Conn.Read(buf); err != nil {
 			c.once.Do(c.onClosed)

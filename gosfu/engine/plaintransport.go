@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -368,7 +369,10 @@ func isRtp(b []byte) bool {
 // the transport: decrypt, demultiplex and forward without leaving this
 // goroutine.
 func (l *plainLink) readLoop(conn *net.UDPConn, rtpSocket bool) {
-	buf := make([]byte, 65536)
+	rb := netio.NewReadBuffer()
+	defer rb.Release()
+	debug.SetPanicOnFault(true) // a fault in the mapped buffer panics, not aborts
+	buf := rb.B
 	var hdr rtp.Header
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -407,7 +408,10 @@ func (l *webrtcLink) connect(data []byte) (any, error) {
 // until handle returns) with its path. It is the packet path: nothing
 // leaves this goroutine on the way to the consumers.
 func (s *udpSocket) serve(handle func(b []byte, path icePath, hdr *rtp.Header)) {
-	buf := make([]byte, 65536)
+	rb := netio.NewReadBuffer()
+	defer rb.Release()
+	debug.SetPanicOnFault(true) // a fault in the mapped buffer panics, not aborts
+	buf := rb.B
 	var hdr rtp.Header
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)

@@ -28,7 +28,10 @@ type Calculator struct {
 	slotMs    int64
 	rateScale float64 // scale / windowMs
 
+	// slots is allocated on the first Update: a meter that never counts
+	// anything (an idle transport's RTX or probation meter) holds none.
 	slots     []uint64
+	nSlots    int
 	newest    int   // index of the newest slot
 	newestAt  int64 // start time of the newest slot
 	total     uint64
@@ -67,7 +70,7 @@ func NewWith(windowMs int64, slots int, scale float64) *Calculator {
 		windowMs:  windowMs,
 		slotMs:    slotMs,
 		rateScale: scale / float64(windowMs),
-		slots:     make([]uint64, n),
+		nSlots:    int(n),
 	}
 }
 
@@ -76,6 +79,9 @@ func NewWith(windowMs int64, slots int, scale float64) *Calculator {
 func (c *Calculator) Update(size int, nowMs int64) {
 	if size < 0 || !c.slide(nowMs) {
 		return
+	}
+	if c.slots == nil {
+		c.slots = make([]uint64, c.nSlots)
 	}
 	c.slots[c.newest] += uint64(size)
 	c.total += uint64(size)
@@ -128,7 +134,13 @@ func (c *Calculator) slide(nowMs int64) bool {
 		return true
 	}
 	steps := elapsed / c.slotMs
-	if steps >= int64(len(c.slots)) {
+	if c.slots == nil && steps < int64(c.nSlots) {
+		// Nothing counted yet: move as the loop below would over zeros.
+		c.newest = int((int64(c.newest) + steps) % int64(c.nSlots))
+		c.newestAt += steps * c.slotMs
+		return true
+	}
+	if steps >= int64(c.nSlots) {
 		if c.total != 0 {
 			clear(c.slots)
 			c.total = 0
