@@ -176,10 +176,7 @@ func (cc *congestionControl) send(c *Consumer, b []byte, kind int, now int64) bo
 	if !cc.pacer.Send(b, owner, nowUs) {
 		// Queued (or dropped by a full queue: counted there): make sure
 		// the timer drains at the paced interval.
-		select {
-		case cc.t.ccStart <- struct{}{}:
-		default:
-		}
+		cc.t.wakePacer()
 		return true
 	}
 	return cc.transmit(c, b, kind, now, nowUs)

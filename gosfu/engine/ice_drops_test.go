@@ -204,7 +204,7 @@ func TestIceConsentExpiryClosesTcp(t *testing.T) {
 			}
 			var info webrtcTransportInfo
 			pionRequestInto(t, w, "router.createWebRtcTransport", routerID, req, &info)
-			waitTimers(t, fc, 2) // the transport's tickers
+			waitTimers(t, fc, 1) // the transport's rtcp timer
 
 			stunReq := stunRequest(t, info.IceParameters.UsernameFragment, info.IceParameters.Password, true, true, true)
 			var c *net.TCPConn

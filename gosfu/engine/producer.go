@@ -273,6 +273,7 @@ func (t *Transport) produce(data []byte) (any, error) {
 	t.mu.Lock()
 	t.producers[p.id] = p
 	t.mu.Unlock()
+	t.startNackTimer()
 	p.log.Debug("Producer created [id:%s, type:%s]", p.id, p.typ)
 	return map[string]any{
 		"type":                    p.typ,

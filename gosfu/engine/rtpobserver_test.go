@@ -174,7 +174,7 @@ func TestRtpObserversWithPackets(t *testing.T) {
 			mustRequest(t, w, "rtpObserver.addProducer", o, map[string]any{"producerId": p})
 		}
 	}
-	waitTimers(t, fc, 4) // the transport's two tickers and the observers'
+	waitTimers(t, fc, 4) // the transport's rtcp and nack timers and the observers'
 	dump := mustRequest(t, w, "router.dump", "r", nil)
 	if got := dump["rtpObserverIds"]; !reflect.DeepEqual(got, []any{"alo", "aso"}) {
 		t.Fatalf("rtpObserverIds %v", got)
@@ -322,7 +322,7 @@ func TestRtpObserverErrors(t *testing.T) {
 	// the active speaker observer runs.
 	mustRequest(t, w, "rtpObserver.pause", "alo", nil)
 	mustRequest(t, w, "rtpObserver.pause", "aso", nil)
-	waitTimers(t, fc, 4) // the transport's two tickers and the observers'
+	waitTimers(t, fc, 4) // the transport's rtcp and nack timers and the observers'
 	fc.Advance(1200 * time.Millisecond)
 	if ev := rec.all("aso", "dominantspeaker"); len(ev) != 0 {
 		t.Fatalf("paused observer emitted %v", ev)

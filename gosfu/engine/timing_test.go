@@ -48,7 +48,7 @@ func newTimingWorker(t *testing.T, delayMs int) (*Worker, *recorder, *timingCloc
 		},
 	})
 	mustRequest(t, w, "transport.consume", "out", map[string]any{"consumerId": "c", "producerId": "p", "rtpCapabilities": router["rtpCapabilities"]})
-	waitTimers(t, fc, 4) // two tickers per transport
+	waitTimers(t, fc, 3) // each transport's rtcp timer, the nack timer of the producer's
 	return w, rec, &timingClock{fc: fc}
 }
 

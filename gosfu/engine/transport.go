@@ -9,14 +9,12 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/gosfu/gosfu/gosfu/bwe"
-	"github.com/gosfu/gosfu/gosfu/clock"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/ratecalc"
 	"github.com/gosfu/gosfu/gosfu/rtpstream"
@@ -108,11 +106,12 @@ type Transport struct {
 
 	// cc is the send-side congestion control, created with the first
 	// consumer that negotiated transport-cc or goog-remb
-	// (congestioncontrol.go); ccStart wakes the timer goroutine up to
-	// drive it. initialOutgoing is initialAvailableOutgoingBitrate.
+	// (congestioncontrol.go); the pace timer drives it.
+	// initialOutgoing is initialAvailableOutgoingBitrate.
 	cc              atomic.Pointer[congestionControl]
-	ccStart         chan struct{}
 	initialOutgoing uint64
+
+	timers transportTimers
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -126,10 +125,7 @@ func (t *Transport) ensureCongestionControl(bweType string) {
 	cc := newCongestionControl(t, bweType, t.initialOutgoing)
 	if t.cc.CompareAndSwap(nil, cc) {
 		t.log.Debugf(logger.TagBwe, "congestion control started [transportId:%s, type:%s]", t.id, bweType)
-		select {
-		case t.ccStart <- struct{}{}:
-		default:
-		}
+		t.wakePacer()
 	}
 }
 
@@ -198,7 +194,6 @@ func newTransport(r *Router, id, typ string) *Transport {
 		recvStats:       newTrafficStats(),
 		sendStats:       newTrafficStats(),
 		stop:            make(chan struct{}),
-		ccStart:         make(chan struct{}, 1),
 	}
 }
 
@@ -216,11 +211,7 @@ func (t *Transport) register() error {
 	r.transports[t.id] = t
 	r.mu.Unlock()
 	t.log.Debug("Transport created [id:%s, type:%s]", t.id, t.typ)
-	t.wg.Add(1)
-	t.w.Go(func() {
-		defer t.wg.Done()
-		t.runTimers()
-	})
+	t.startTimers()
 	return nil
 }
 
@@ -249,6 +240,7 @@ func (t *Transport) Close() {
 		dataProducers = append(dataProducers, p)
 	}
 	t.mu.Unlock()
+	t.stopTimers()
 	close(t.stop)
 	for _, c := range consumers {
 		c.close(false)
@@ -781,88 +773,6 @@ func (t *Transport) sendRtcpPackets(pkts []rtcp.Packet, now int64) {
 		return
 	}
 	t.sendRtcp(b, now)
-}
-
-// rtcpInterval is how often reports are sent; mediasoup sends video
-// reports about every second and audio ones every 5 s.
-const (
-	rtcpInterval = 1000 * time.Millisecond
-	nackInterval = 40 * time.Millisecond
-)
-
-// runTimers drives the periodic work of the transport: RTCP reports, NACK
-// generation and scores. One goroutine per transport.
-func (t *Transport) runTimers() {
-	rtcpTick := t.w.clock.NewTicker(rtcpInterval)
-	nackTick := t.w.clock.NewTicker(nackInterval)
-	defer rtcpTick.Stop()
-	defer nackTick.Stop()
-	// paceC ticks only once congestion control runs (a nil channel never
-	// fires): every paceInterval while packets wait in the pacer or a
-	// probe is being sent, else every paceIdleInterval; ccStart also wakes
-	// it up when the pacer queues a packet.
-	var paceC <-chan time.Time
-	var paceTick clock.Ticker
-	fast := false
-	defer func() {
-		if paceTick != nil {
-			paceTick.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-t.stop:
-			return
-		case <-t.ccStart:
-			if paceTick == nil {
-				paceTick = t.w.clock.NewTicker(paceInterval)
-				paceC = paceTick.C()
-			} else if !fast {
-				paceTick.Reset(paceInterval)
-			}
-			fast = true
-		case <-paceC:
-			busy := false
-			if cc := t.cc.Load(); cc != nil && t.link.connected() {
-				busy = cc.tick()
-			}
-			if busy != fast {
-				fast = busy
-				if fast {
-					paceTick.Reset(paceInterval)
-				} else {
-					paceTick.Reset(paceIdleInterval)
-				}
-			}
-		case <-nackTick.C():
-			if !t.link.connected() {
-				continue
-			}
-			now := t.w.nowMs()
-			for _, p := range t.producerList() {
-				p.sendNacks(now)
-				p.pollKeyFrames(now)
-			}
-			t.sendTwccFeedback(now)
-		case <-rtcpTick.C():
-			now := t.w.nowMs()
-			if tk, ok := t.link.(interface{ tick(int64) }); ok {
-				tk.tick(now)
-			}
-			if !t.link.connected() {
-				continue
-			}
-			for _, c := range t.consumerList() {
-				c.sendSenderReport(now)
-				c.updateTarget(now)
-			}
-			for _, p := range t.producerList() {
-				p.checkInactivity(now)
-				p.sendReceiverReports(now)
-			}
-			t.sendRemb(now)
-		}
-	}
 }
 
 func (t *Transport) producerList() []*Producer {
