@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
+	"maps"
 	"net"
 	"net/netip"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,25 +24,131 @@ import (
 // WebRtcTransports. STUN requests find their transport by the local ICE
 // username fragment; everything after that by the tuple (path) the
 // transport validated.
+//
+// Each UDP listen entry is read by several sockets bound to its port with
+// SO_REUSEPORT (one per CPU, netio.ListenUDPReaders), each on its own
+// goroutine: the kernel keeps a remote address on one socket, so a
+// tuple's packets stay in order, and its path (icePath.udp) is that
+// socket, which its replies and media are sent on too. The packet path
+// finds its transport in routing snapshots read without a lock (paths,
+// ufrags); mu serializes the writers.
 type WebRtcServer struct {
 	id string
 	w  *Worker
 
 	listenInfos []netio.ListenInfo
-	udp         []*udpSocket
-	tcp         []*net.TCPListener
+	// udp is the first socket of each UDP listen entry (what dump()
+	// shows); readers holds every UDP socket, those included.
+	udp     []*udpSocket
+	readers []*udpSocket
+	tcp     []*net.TCPListener
 	// locals are the bound addresses per listen entry, for candidates.
 	locals []netip.AddrPort
 
-	mu      sync.RWMutex
-	closed  bool
+	// paths and ufrags are what the packet path reads: copies of byPath
+	// and byUfrag, updated with them under mu.
+	paths  routeTable[icePath]
+	ufrags routeTable[string]
+
+	mu     sync.RWMutex
+	closed bool
+	// byUfrag and byPath are the writers' routing maps; links has, per
+	// transport, the keys routed to it, so that removing it touches only
+	// those.
 	byUfrag map[string]*webrtcLink
 	byPath  map[icePath]*webrtcLink
-	links   map[*webrtcLink]struct{}
+	links   map[*webrtcLink]*linkRoutes
 	tcpConn map[*netio.FramedConn]struct{}
 
 	drops serverDrops
 	wg    sync.WaitGroup
+}
+
+// linkRoutes are the keys a WebRtcServer routes to one transport (some
+// may since have been routed to another one).
+type linkRoutes struct {
+	ufrags []string
+	paths  []icePath
+}
+
+// routeShards is how many pieces a routeTable is cut into: a change
+// copies one piece, so adding a transport to a server with n of them
+// costs O(n/routeShards), not O(n).
+const routeShards = 64
+
+// routeTable maps keys to transports for the packet path, which looks
+// them up in immutable maps behind atomic pointers, without a lock.
+// Writers, serialized by the server's mu, replace the shard they change
+// by a modified copy (changes are rare: a transport created or closed, a
+// new ICE tuple, an ICE restart).
+type routeTable[K comparable] struct {
+	shard  func(K) int // pathShard or ufragShard
+	shards [routeShards]atomic.Pointer[map[K]*webrtcLink]
+}
+
+// shardOf picks a shard from a 64-bit hash (Fibonacci hashing: the top
+// bits of the product depend on every bit of h).
+func shardOf(h uint64) int {
+	return int((h * 0x9e3779b97f4a7c15) >> 58)
+}
+
+func pathShard(p icePath) int {
+	h := uint64(p.remote.Port())
+	// As4 where it can: As16's copy costs a store-forwarding stall.
+	if a := p.remote.Addr(); a.Is4() {
+		b := a.As4()
+		h ^= uint64(binary.LittleEndian.Uint32(b[:])) << 16
+	} else {
+		b := a.As16()
+		h ^= binary.LittleEndian.Uint64(b[:8])*31 ^ binary.LittleEndian.Uint64(b[8:])
+	}
+	return shardOf(h)
+}
+
+var ufragSeed = maphash.MakeSeed()
+
+func ufragShard(u string) int {
+	return shardOf(maphash.String(ufragSeed, u))
+}
+
+func (t *routeTable[K]) get(k K) *webrtcLink {
+	m := t.shards[t.shard(k)].Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[k]
+}
+
+// set routes k to l; the server's mu held.
+func (t *routeTable[K]) set(k K, l *webrtcLink) {
+	sh := &t.shards[t.shard(k)]
+	var m map[K]*webrtcLink
+	if old := sh.Load(); old != nil {
+		m = maps.Clone(*old)
+	} else {
+		m = make(map[K]*webrtcLink, 1)
+	}
+	m[k] = l
+	sh.Store(&m)
+}
+
+// delete forgets k; the server's mu held.
+func (t *routeTable[K]) delete(k K) {
+	sh := &t.shards[t.shard(k)]
+	old := sh.Load()
+	if old == nil {
+		return
+	}
+	if _, ok := (*old)[k]; !ok {
+		return
+	}
+	if len(*old) == 1 {
+		sh.Store(nil)
+		return
+	}
+	m := maps.Clone(*old)
+	delete(m, k)
+	sh.Store(&m)
 }
 
 // serverDrops counts what a WebRtcServer received and could give to no
@@ -77,9 +188,12 @@ func (w *Worker) createWebRtcServer(data []byte) (any, error) {
 		w:       w,
 		byUfrag: map[string]*webrtcLink{},
 		byPath:  map[icePath]*webrtcLink{},
-		links:   map[*webrtcLink]struct{}{},
+		links:   map[*webrtcLink]*linkRoutes{},
 		tcpConn: map[*netio.FramedConn]struct{}{},
 	}
+	s.paths.shard = pathShard
+	s.ufrags.shard = ufragShard
+	readers := netio.UDPReaders(runtime.GOMAXPROCS(0))
 	fail := func(err error) (any, error) {
 		s.closeSockets()
 		return nil, listenError(err)
@@ -87,16 +201,33 @@ func (w *Worker) createWebRtcServer(data []byte) (any, error) {
 	for _, info := range req.ListenInfos {
 		switch info.Protocol {
 		case "udp":
-			conn, err := netio.ListenUDP(info, w.Settings.RtcMinPort, w.Settings.RtcMaxPort)
+			conns, extraErr, err := netio.ListenUDPReaders(info, w.Settings.RtcMinPort, w.Settings.RtcMaxPort, readers)
 			if err != nil {
 				return fail(err)
 			}
-			sock, err := newUdpSocket(conn, info.AnnouncedAddress)
-			if err != nil {
-				return fail(err)
+			var socks []*udpSocket
+			for i, conn := range conns {
+				sock, err := newUdpSocket(conn, info.AnnouncedAddress)
+				if err != nil {
+					if i == 0 {
+						for _, c := range conns[1:] {
+							c.Close()
+						}
+						return fail(err)
+					}
+					extraErr = err
+					continue
+				}
+				socks = append(socks, sock)
 			}
-			s.udp = append(s.udp, sock)
-			s.locals = append(s.locals, sock.local)
+			if len(socks) < readers {
+				// Fewer readers only cost throughput.
+				w.log.Named("WebRtcServer").Debug("%d UDP readers of %d on %v [webRtcServerId:%s]: %v",
+					len(socks), readers, socks[0].local, s.id, extraErr)
+			}
+			s.udp = append(s.udp, socks[0])
+			s.readers = append(s.readers, socks...)
+			s.locals = append(s.locals, socks[0].local)
 		case "tcp":
 			ln, err := netio.ListenTCP(info, w.Settings.RtcMinPort, w.Settings.RtcMaxPort)
 			if err != nil {
@@ -116,7 +247,7 @@ func (w *Worker) createWebRtcServer(data []byte) (any, error) {
 	w.mu.Lock()
 	w.webRtcServers[s.id] = s
 	w.mu.Unlock()
-	for _, sock := range s.udp {
+	for _, sock := range s.readers {
 		sock := sock
 		s.wg.Add(1)
 		w.Go(func() {
@@ -164,50 +295,85 @@ func (s *WebRtcServer) candidates(enableUDP, enableTCP, preferUDP, preferTCP boo
 func (s *WebRtcServer) addLink(l *webrtcLink) {
 	u, _ := l.ice.Credentials()
 	s.mu.Lock()
-	s.links[l] = struct{}{}
-	s.byUfrag[u] = l
+	s.links[l] = &linkRoutes{}
+	s.setUfragLocked(u, l)
 	s.mu.Unlock()
 }
 
 func (s *WebRtcServer) addUfrag(u string, l *webrtcLink) {
 	s.mu.Lock()
-	s.byUfrag[u] = l
+	if s.links[l] != nil {
+		s.setUfragLocked(u, l)
+	}
 	s.mu.Unlock()
 }
 
+func (s *WebRtcServer) setUfragLocked(u string, l *webrtcLink) {
+	old := s.byUfrag[u]
+	if old == l {
+		return
+	}
+	if r := s.links[old]; r != nil {
+		r.ufrags = removeKey(r.ufrags, u)
+	}
+	s.byUfrag[u] = l
+	r := s.links[l]
+	r.ufrags = append(r.ufrags, u)
+	s.ufrags.set(u, l)
+}
+
+// addPath routes a tuple l's ICE validated to l. It runs on every valid
+// binding request (consent checks, every few seconds per tuple), so it
+// takes mu and copies a shard only when the snapshot routes p elsewhere:
+// on a new tuple.
 func (s *WebRtcServer) addPath(p icePath, l *webrtcLink) {
-	s.mu.RLock()
-	cur := s.byPath[p]
-	s.mu.RUnlock()
-	if cur == l {
+	if s.paths.get(p) == l {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.links[l]
+	if r == nil {
+		return // l was removed meanwhile: routing to it would leak
+	}
+	old := s.byPath[p]
+	if old == l {
+		return
+	}
+	if or := s.links[old]; or != nil {
+		or.paths = removeKey(or.paths, p)
+	}
 	s.byPath[p] = l
-	s.mu.Unlock()
+	r.paths = append(r.paths, p)
+	s.paths.set(p, l)
 }
 
 func (s *WebRtcServer) removeLink(l *webrtcLink) {
 	var conns []*netio.FramedConn
 	s.mu.Lock()
+	r := s.links[l]
 	delete(s.links, l)
-	for k, v := range s.byUfrag {
-		if v == l {
-			delete(s.byUfrag, k)
+	if r != nil {
+		for _, u := range r.ufrags {
+			if s.byUfrag[u] == l {
+				delete(s.byUfrag, u)
+				s.ufrags.delete(u)
+			}
 		}
-	}
-	for k, v := range s.byPath {
-		if v == l {
-			delete(s.byPath, k)
-			if k.tcp != nil {
-				conns = append(conns, k.tcp)
+		for _, p := range r.paths {
+			if s.byPath[p] == l {
+				delete(s.byPath, p)
+				s.paths.delete(p)
+				if p.tcp != nil {
+					conns = append(conns, p.tcp)
+				}
 			}
 		}
 	}
 	s.mu.Unlock()
 	// As mediasoup, the transport's TCP connections end with it (their
-	// readers then forget them); closed outside s.mu, which the packet
-	// path takes.
+	// readers then forget them); closed outside s.mu: Close waits for the
+	// connection's writer.
 	for _, c := range conns {
 		c.Close()
 	}
@@ -217,18 +383,36 @@ func (s *WebRtcServer) removeLink(l *webrtcLink) {
 func (s *WebRtcServer) removePath(p icePath, l *webrtcLink) {
 	s.mu.Lock()
 	if s.byPath[p] == l {
-		delete(s.byPath, p)
+		s.deletePathLocked(p)
 	}
 	s.mu.Unlock()
 }
 
-// route finds the transport of a packet: by path, else (STUN) by ufrag.
-// A packet it finds none for is counted.
+// deletePathLocked forgets the route of p, whichever transport it goes to.
+func (s *WebRtcServer) deletePathLocked(p icePath) {
+	l, ok := s.byPath[p]
+	if !ok {
+		return
+	}
+	if r := s.links[l]; r != nil {
+		r.paths = removeKey(r.paths, p)
+	}
+	delete(s.byPath, p)
+	s.paths.delete(p)
+}
+
+// removeKey removes k from keys, in place.
+func removeKey[K comparable](keys []K, k K) []K {
+	if i := slices.Index(keys, k); i >= 0 {
+		return slices.Delete(keys, i, i+1)
+	}
+	return keys
+}
+
+// route finds the transport of a packet: by path, else (STUN) by ufrag,
+// without a lock. A packet it finds none for is counted.
 func (s *WebRtcServer) route(b []byte, p icePath) *webrtcLink {
-	s.mu.RLock()
-	l := s.byPath[p]
-	s.mu.RUnlock()
-	if l != nil {
+	if l := s.paths.get(p); l != nil {
 		return l
 	}
 	if classifyPacket(b) != packetStun {
@@ -240,9 +424,7 @@ func (s *WebRtcServer) route(b []byte, p icePath) *webrtcLink {
 		s.drops.stunInvalid.Add(1)
 		return nil
 	}
-	s.mu.RLock()
-	l = s.byUfrag[u]
-	s.mu.RUnlock()
+	l := s.ufrags.get(u)
 	if l == nil {
 		s.drops.unknownUfrag.Add(1)
 	}
@@ -304,7 +486,7 @@ func (s *WebRtcServer) readTCP(fc *netio.FramedConn, pc *pendingConn) {
 		fc.Close()
 		s.mu.Lock()
 		delete(s.tcpConn, fc)
-		delete(s.byPath, p)
+		s.deletePathLocked(p)
 		s.mu.Unlock()
 		if owner != nil {
 			owner.tcpClosed(fc, p)
@@ -411,7 +593,7 @@ func (s *WebRtcServer) close() {
 }
 
 func (s *WebRtcServer) closeSockets() {
-	for _, u := range s.udp {
+	for _, u := range s.readers {
 		u.conn.Close()
 	}
 	for _, ln := range s.tcp {
