@@ -548,7 +548,10 @@ func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 	if sel != nil {
 		sel.rewrite(b[n:])
 	}
-	if c.send.SendPacket(b, now) == rtpstream.SendDiscarded {
+	// Past its first rtpstream.PayloadPrefix bytes (sel.rewrite changes at
+	// most the VP8 descriptor) b's payload is p's: the retransmission
+	// buffer points at the producer's shared copy.
+	if c.send.SendPacketShared(b, &p.shared, now) == rtpstream.SendDiscarded {
 		c.mu.Unlock()
 		return
 	}
@@ -758,6 +761,13 @@ func (c *Consumer) close(fromProducer bool) {
 		c.producer.removeConsumer(c)
 	}
 	t.router.removeConsumer(c.producer, c)
+	// The retransmission buffers give their packets back to the pool
+	// (a packet still being fanned out to c is not stored any more).
+	for _, ssrc := range c.ssrcs() {
+		if s := c.impl.sendStream(ssrc, true); s != nil {
+			s.Close()
+		}
+	}
 	c.w.unregister(c.id)
 	if fromProducer {
 		c.w.Emit(c.id, "producerclose", nil, false)

@@ -163,7 +163,7 @@ func (pc *pipeConsumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	copy(c.buf[n:], p.payload)
 	b := c.buf[:size]
-	if s.send.SendPacket(b, now) == rtpstream.SendDiscarded {
+	if s.send.SendPacketShared(b, &p.shared, now) == rtpstream.SendDiscarded {
 		c.mu.Unlock()
 		return
 	}

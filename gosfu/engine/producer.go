@@ -38,6 +38,10 @@ type rtpPacket struct {
 	empty bool
 	// encodingIdx is the producer stream (simulcast layer) it belongs to.
 	encodingIdx int
+	// shared makes the one copy of payload that consumers' retransmission
+	// buffers point at, on the first store; the producer re-arms it for
+	// every packet, which drops its reference to the previous one.
+	shared rtpstream.SharedRef
 }
 
 // producerStream is one encoding of a producer.
@@ -593,6 +597,7 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 	}
 	p.extScratch = pkt.hdr.Extensions
 	pkt.payload = payload
+	pkt.shared.Reset(payload)
 	pkt.empty = len(payload) == 0 || (hdr.Padding && int(payload[len(payload)-1]) >= len(payload))
 	pkt.keyFrame = keyFrame
 	pkt.encodingIdx = idx
@@ -605,6 +610,8 @@ func (p *Producer) receiveRtp(hdr *rtp.Header, payload []byte, size int, now int
 		}
 	}
 	p.fan.send(pkt, *p.consumers.Load(), now)
+	// The consumers that stored the packet hold their own references.
+	pkt.shared.Release()
 	p.fanMu.Unlock()
 }
 

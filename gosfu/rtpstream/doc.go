@@ -10,6 +10,10 @@
 //     (RTT, loss, score) and sender report generation.
 //   - RetransmissionBuffer, NackGenerator, KeyFrameRequestManager: the
 //     building blocks above, usable on their own.
+//   - SharedPacket, SharedRef: one reference-counted, pooled copy of each
+//     packet a producer fans out, which every consumer's retransmission
+//     buffer points at (a slot keeps only the consumer's own header and the
+//     start of the payload, see PayloadPrefix).
 //
 // Nothing here owns a socket, a goroutine or a timer: every method that
 // depends on time takes the current time from the caller (nowMs, in
@@ -24,7 +28,9 @@
 // transport's and sender report requests from that transport's timer; the
 // caller serialises them (the engine under its consumer's lock). RecvStream and SendStream also guard their state with
 // their own small mutex, so accessors (Stats, Score, RTT, ...) may be
-// called from any goroutine at any time. Callbacks are never invoked while
+// called from any goroutine at any time, and a SendStream's resends read
+// its buffer under that mutex, so they are safe even against packets
+// stored, and Close, on other goroutines. Callbacks are never invoked while
 // that mutex is held. RetransmissionBuffer, NackGenerator and
 // KeyFrameRequestManager have no lock: their owner serialises calls.
 package rtpstream

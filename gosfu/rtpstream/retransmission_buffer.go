@@ -13,26 +13,72 @@ const (
 	MaxRetransmissionDelayAudioMs = 1000
 )
 
-// Slot buffers are carved from slabs of slabSlots*slotBytes bytes, so that a
-// buffer in steady state reuses memory and allocates nothing.
+// A slot keeps the first headCap bytes of the packet as the consumer sent
+// it (its own header: SSRC, sequence number, timestamp, marker, header
+// extensions; and the start of the payload) inline, and the rest as a
+// reference to a SharedPacket: the producer's copy of the payload, shared
+// by every consumer of the packet. So a consumer holds ~112 bytes per
+// stored packet instead of a copy of it.
+//
+// The invariant that makes this right: a consumer may rewrite at most the
+// first PayloadPrefix bytes of the payload it forwards (simulcast and SVC
+// consumers rewrite the VP8 payload descriptor in place: picture id and
+// TL0PICIDX, at most 6 bytes into the payload), and the rest is the
+// producer's payload byte for byte. A packet whose header and prefix do not
+// fit inline, or that does not come with a shared payload of the right
+// length, gets a private copy of its tail instead (counted).
 const (
-	slotBytes   = 1536
-	slabSlots   = 32
-	initialRing = 256
+	// PayloadPrefix is how many bytes at the start of the payload a
+	// consumer may change and the buffer keeps inline.
+	PayloadPrefix = 16
+	// headCap is the inline room of a slot (the slot is 112 bytes).
+	headCap     = 86
+	initialRing = 64
 )
 
-// bufferItem is one stored packet.
+// bufferItem is one stored packet: head[:headLen] followed by
+// pkt.Bytes()[skip:].
 type bufferItem struct {
-	used       bool
-	seq        uint16
-	ts         uint32
-	data       []byte // len = packet length; cap reused across packets
 	resentAtMs int64
+	pkt        *SharedPacket // nil when the packet fits in head
+	ts         uint32
+	seq        uint16
+	used       bool
+	headLen    uint8
+	skip       uint8
 	sentTimes  uint8
+	head       [headCap]byte
 }
 
-// RetransmissionBuffer stores copies of sent RTP packets, keyed by sequence
-// number, so that they can be resent when NACKed. It keeps at most maxItems
+// size returns the stored packet's length.
+func (it *bufferItem) size() int {
+	n := int(it.headLen)
+	if it.pkt != nil {
+		n += len(it.pkt.data) - int(it.skip)
+	}
+	return n
+}
+
+// appendTo appends the stored packet to dst.
+func (it *bufferItem) appendTo(dst []byte) []byte {
+	dst = append(dst, it.head[:it.headLen]...)
+	if it.pkt != nil {
+		dst = append(dst, it.pkt.data[it.skip:]...)
+	}
+	return dst
+}
+
+// reset empties the slot, dropping its reference.
+func (it *bufferItem) reset() {
+	if it.pkt != nil {
+		it.pkt.Release()
+		it.pkt = nil
+	}
+	it.used = false
+}
+
+// RetransmissionBuffer stores sent RTP packets, keyed by sequence number,
+// so that they can be resent when NACKed. It keeps at most maxItems
 // sequence numbers (from the oldest to the newest stored one, holes
 // included) and drops packets whose RTP timestamp is more than maxDelayMs
 // older than the newest one: a NACK for an older packet gets nothing.
@@ -41,7 +87,8 @@ type bufferItem struct {
 // order; inconsistent packets are rejected as mediasoup does.
 //
 // The ring is indexed by seq modulo a power of two, which stays valid across
-// the 16 bit wrap. Not safe for concurrent use.
+// the 16 bit wrap; it is allocated on the first insert and grows with the
+// span. Not safe for concurrent use.
 type RetransmissionBuffer struct {
 	maxItems   int
 	maxDelayMs int64
@@ -53,8 +100,10 @@ type RetransmissionBuffer struct {
 	oldest uint16
 	newest uint16
 
-	slab []byte   // remaining free bytes of the current slab
-	free [][]byte // spare slot buffers left over by ring growth
+	// sharedStores and privateStores count the packets stored pointing at
+	// the producer's shared payload and those that needed a private copy.
+	sharedStores  uint64
+	privateStores uint64
 }
 
 // NewRetransmissionBuffer returns a buffer holding at most maxItems
@@ -69,13 +118,10 @@ func NewRetransmissionBuffer(maxItems int, maxDelayMs int64, clockRate uint32) *
 	if clockRate == 0 {
 		clockRate = 90000
 	}
-	size := initialRing
 	return &RetransmissionBuffer{
 		maxItems:   maxItems,
 		maxDelayMs: maxDelayMs,
 		clockRate:  clockRate,
-		ring:       make([]bufferItem, size),
-		mask:       uint16(size - 1),
 		empty:      true,
 	}
 }
@@ -94,17 +140,32 @@ func (b *RetransmissionBuffer) Oldest() (uint16, bool) { return b.oldest, !b.emp
 // Newest returns the highest stored sequence number.
 func (b *RetransmissionBuffer) Newest() (uint16, bool) { return b.newest, !b.empty }
 
-// Get returns the stored packet with the given sequence number, or nil. The
-// slice is only valid until the next Insert or Clear.
+// Get returns a copy of the stored packet with the given sequence number,
+// or nil. It allocates: the packet path uses AppendPacket.
 func (b *RetransmissionBuffer) Get(seq uint16) []byte {
 	if it := b.get(seq); it != nil {
-		return it.data
+		return it.appendTo(make([]byte, 0, it.size()))
 	}
 	return nil
 }
 
+// AppendPacket appends the stored packet with the given sequence number to
+// dst; ok is false (and dst returned as is) if it is not stored.
+func (b *RetransmissionBuffer) AppendPacket(dst []byte, seq uint16) (out []byte, ok bool) {
+	if it := b.get(seq); it != nil {
+		return it.appendTo(dst), true
+	}
+	return dst, false
+}
+
 // Contains reports whether a packet with this sequence number is stored.
 func (b *RetransmissionBuffer) Contains(seq uint16) bool { return b.get(seq) != nil }
+
+// Stores returns how many packets were stored pointing at a shared payload
+// and how many needed a private copy of their payload.
+func (b *RetransmissionBuffer) Stores() (shared, private uint64) {
+	return b.sharedStores, b.privateStores
+}
 
 func (b *RetransmissionBuffer) get(seq uint16) *bufferItem {
 	if b.empty || seqmanager.SeqIsLower(seq, b.oldest) || seqmanager.SeqIsHigher(seq, b.newest) {
@@ -134,13 +195,14 @@ func (b *RetransmissionBuffer) mediaAgeMs(it *bufferItem) int64 {
 	return int64(d) * 1000 / int64(b.clockRate)
 }
 
-// Clear removes every packet (memory is kept for reuse).
+// Clear removes every packet, releasing their shared payloads (the ring is
+// kept for reuse).
 func (b *RetransmissionBuffer) Clear() {
 	if b.empty {
 		return
 	}
 	for s := b.oldest; ; s++ {
-		b.ring[s&b.mask].used = false
+		b.ring[s&b.mask].reset()
 		if s == b.newest {
 			break
 		}
@@ -148,12 +210,33 @@ func (b *RetransmissionBuffer) Clear() {
 	b.empty = true
 }
 
-// Insert stores a copy of pkt (whose sequence number and RTP timestamp are
-// seq and ts). It returns false if the packet was not stored: duplicate, too
-// old, or inconsistent timestamps.
+// packetSource is a packet to store: pkt as sent, and optionally ref, the
+// producer's shared copy of the payload that pkt[hdrLen:] repeats after
+// its first PayloadPrefix bytes.
+type packetSource struct {
+	pkt    []byte
+	hdrLen int
+	ref    *SharedRef
+}
+
+// Insert stores a private copy of pkt (whose sequence number and RTP
+// timestamp are seq and ts). It returns false if the packet was not stored:
+// duplicate, too old, or inconsistent timestamps.
 func (b *RetransmissionBuffer) Insert(pkt []byte, seq uint16, ts uint32) bool {
+	return b.insert(&packetSource{pkt: pkt}, seq, ts)
+}
+
+// InsertShared is Insert for a packet whose payload, pkt[hdrLen:], is the
+// payload ref is armed with apart from its first PayloadPrefix bytes: the
+// buffer keeps pkt's header and the start of its payload and a reference
+// to ref's shared copy.
+func (b *RetransmissionBuffer) InsertShared(pkt []byte, hdrLen int, ref *SharedRef, seq uint16, ts uint32) bool {
+	return b.insert(&packetSource{pkt: pkt, hdrLen: hdrLen, ref: ref}, seq, ts)
+}
+
+func (b *RetransmissionBuffer) insert(src *packetSource, seq uint16, ts uint32) bool {
 	if b.empty {
-		b.store(seq, ts, pkt)
+		b.store(seq, ts, src)
 		b.oldest, b.newest, b.empty = seq, seq, false
 		return true
 	}
@@ -164,7 +247,7 @@ func (b *RetransmissionBuffer) Insert(pkt []byte, seq uint16, ts uint32) bool {
 	// reset, start over.
 	if seqmanager.SeqIsLower(seq, b.newest) && seqmanager.TsIsHigher(ts, newestIt.ts) {
 		b.Clear()
-		b.store(seq, ts, pkt)
+		b.store(seq, ts, src)
 		b.oldest, b.newest, b.empty = seq, seq, false
 		return true
 	}
@@ -177,7 +260,7 @@ func (b *RetransmissionBuffer) Insert(pkt []byte, seq uint16, ts uint32) bool {
 	}
 	b.clearTooOld(newestTs)
 	if b.empty {
-		b.store(seq, ts, pkt)
+		b.store(seq, ts, src)
 		b.oldest, b.newest, b.empty = seq, seq, false
 		return true
 	}
@@ -195,14 +278,14 @@ func (b *RetransmissionBuffer) Insert(pkt []byte, seq uint16, ts uint32) bool {
 			toRemove := size + blanks + 1 - b.maxItems
 			if toRemove > size-1 {
 				b.Clear()
-				b.store(seq, ts, pkt)
+				b.store(seq, ts, src)
 				b.oldest, b.newest, b.empty = seq, seq, false
 				return true
 			}
 			b.removeOldest(toRemove)
 		}
 		b.ensureCapacity(int(seq-b.oldest) + 1)
-		b.store(seq, ts, pkt)
+		b.store(seq, ts, src)
 		b.newest = seq
 
 	case seqmanager.SeqIsLower(seq, b.oldest):
@@ -214,7 +297,7 @@ func (b *RetransmissionBuffer) Insert(pkt []byte, seq uint16, ts uint32) bool {
 			return false
 		}
 		b.ensureCapacity(int(b.newest-seq) + 1)
-		b.store(seq, ts, pkt)
+		b.store(seq, ts, src)
 		b.oldest = seq
 
 	default:
@@ -238,7 +321,7 @@ func (b *RetransmissionBuffer) Insert(pkt []byte, seq uint16, ts uint32) bool {
 				break
 			}
 		}
-		b.store(seq, ts, pkt)
+		b.store(seq, ts, src)
 	}
 	return true
 }
@@ -260,7 +343,7 @@ func (b *RetransmissionBuffer) clearTooOld(newestTs uint32) {
 
 // removeOldestOne removes the oldest packet and the holes after it.
 func (b *RetransmissionBuffer) removeOldestOne() {
-	b.ring[b.oldest&b.mask].used = false
+	b.ring[b.oldest&b.mask].reset()
 	if b.oldest == b.newest {
 		b.empty = true
 		return
@@ -286,66 +369,64 @@ func (b *RetransmissionBuffer) removeOldest(n int) {
 	}
 }
 
-// ensureCapacity grows the ring (a power of two) to hold span seqs.
+// ensureCapacity grows the ring (a power of two, allocated on first use) to
+// hold span seqs.
 func (b *RetransmissionBuffer) ensureCapacity(span int) {
 	if span <= len(b.ring) {
 		return
 	}
 	size := len(b.ring)
+	if size == 0 {
+		size = initialRing
+	}
 	for size < span {
 		size <<= 1
 	}
 	ring := make([]bufferItem, size)
 	mask := uint16(size - 1)
 	if !b.empty {
+		// Items move with their references.
 		for s := b.oldest; ; s++ {
 			old := &b.ring[s&b.mask]
 			if old.used && old.seq == s {
 				ring[s&mask] = *old
-				old.data = nil
 			}
 			if s == b.newest {
 				break
 			}
 		}
 	}
-	// Keep the buffers of unused slots for reuse.
-	for i := range b.ring {
-		if d := b.ring[i].data; d != nil && !b.ring[i].used {
-			b.free = append(b.free, d[:0])
-		}
-	}
 	b.ring = ring
 	b.mask = mask
 }
 
-// store copies pkt into the slot of seq.
-func (b *RetransmissionBuffer) store(seq uint16, ts uint32, pkt []byte) {
+// store puts the packet in the (empty) slot of seq: its first headCap
+// bytes inline, the rest as a reference to the shared payload when src has
+// one that fits the invariant, else to a private copy.
+func (b *RetransmissionBuffer) store(seq uint16, ts uint32, src *packetSource) {
+	if b.ring == nil {
+		b.ensureCapacity(1)
+	}
 	it := &b.ring[seq&b.mask]
-	buf := it.data
-	if cap(buf) < len(pkt) {
-		buf = b.alloc(len(pkt))
+	it.reset()
+	n := copy(it.head[:], src.pkt)
+	it.resentAtMs, it.ts, it.seq, it.used = 0, ts, seq, true
+	it.headLen, it.skip, it.sentTimes = uint8(n), 0, 0
+	if n == len(src.pkt) {
+		return
 	}
-	buf = buf[:len(pkt)]
-	copy(buf, pkt)
-	*it = bufferItem{used: true, seq: seq, ts: ts, data: buf}
-}
-
-// alloc returns a buffer of at least n bytes, carved from a slab when n
-// fits a standard slot.
-func (b *RetransmissionBuffer) alloc(n int) []byte {
-	if n > slotBytes {
-		return make([]byte, n)
+	tail := src.pkt[n:]
+	if ref := src.ref; ref != nil && src.hdrLen+PayloadPrefix <= n && len(src.pkt)-src.hdrLen == len(ref.src) {
+		sp := ref.Get()
+		skip := n - src.hdrLen
+		if checkShared && string(tail) != string(sp.data[skip:]) {
+			panic("rtpstream: forwarded payload differs from the shared one beyond PayloadPrefix")
+		}
+		sp.Retain()
+		it.pkt, it.skip = sp, uint8(skip)
+		b.sharedStores++
+		return
 	}
-	if k := len(b.free); k > 0 {
-		buf := b.free[k-1]
-		b.free = b.free[:k-1]
-		return buf
-	}
-	if len(b.slab) < slotBytes {
-		b.slab = make([]byte, slotBytes*slabSlots)
-	}
-	buf := b.slab[:0:slotBytes]
-	b.slab = b.slab[slotBytes:]
-	return buf
+	it.pkt = NewSharedPacket(tail)
+	b.privateStores++
 }

@@ -84,6 +84,28 @@ func EncodeRTX(dst, pkt []byte, rtxPayloadType uint8, rtxSSRC uint32, rtxSeq uin
 	return n
 }
 
+// encodeRTXInPlace turns buf, which holds 2 free bytes followed by a
+// serialized RTP packet, into the packet's RTX form (as EncodeRTX) starting
+// at buf[0]: the header moves 2 bytes back, leaving room for the OSN in
+// front of the payload, so nothing but the header is copied. It returns the
+// encoded length, or 0 if the packet is malformed.
+func encodeRTXInPlace(buf []byte, rtxPayloadType uint8, rtxSSRC uint32, rtxSeq uint16) int {
+	if len(buf) < 2 {
+		return 0
+	}
+	h, ok := parseRTP(buf[2:])
+	if !ok {
+		return 0
+	}
+	copy(buf, buf[2:2+h.headerLen])
+	buf[0] &^= 0x20 // no padding
+	buf[1] = buf[1]&0x80 | rtxPayloadType&0x7F
+	binary.BigEndian.PutUint16(buf[2:], rtxSeq)
+	binary.BigEndian.PutUint32(buf[8:], rtxSSRC)
+	binary.BigEndian.PutUint16(buf[h.headerLen:], h.seq)
+	return len(buf) - h.paddingLen
+}
+
 // DecodeRTX turns, in place, a serialized RTX packet back into the original
 // packet: the OSN is removed from the payload and the payload type, SSRC and
 // sequence number are restored. It returns the original packet (a subslice

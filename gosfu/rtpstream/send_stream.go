@@ -129,8 +129,10 @@ type SendStream struct {
 	lostPriorSc   int32
 	repairedPrior uint64
 	retransmPrior uint64
-	resendScratch [maxResendPerItem]*bufferItem
-	rtxScratch    []byte
+	// resendSeqs and resendBuf are the resend path's scratch (the caller
+	// serialises resends); resendBuf is allocated on the first resend.
+	resendSeqs [maxResendPerItem]uint16
+	resendBuf  []byte
 }
 
 // maxResendPerItem: a NACK item names a packet and up to 16 following ones.
@@ -139,10 +141,9 @@ const maxResendPerItem = 17
 // NewSendStream creates the state of an outgoing stream.
 func NewSendStream(cfg SendConfig) *SendStream {
 	s := &SendStream{
-		cfg:        cfg,
-		rtxSeq:     cfg.InitialRtxSeq,
-		counter:    ratecalc.NewWindow(2500),
-		rtxScratch: make([]byte, 0, slotBytes+64),
+		cfg:     cfg,
+		rtxSeq:  cfg.InitialRtxSeq,
+		counter: ratecalc.NewWindow(2500),
 	}
 	s.score.score = 10
 	if cfg.UseNack {
@@ -173,6 +174,16 @@ func (s *SendStream) SSRC() uint32 { return s.cfg.SSRC }
 // it for retransmission when NACK is enabled. It returns whether the packet
 // must actually be sent.
 func (s *SendStream) SendPacket(pkt []byte, nowMs int64) SendResult {
+	return s.SendPacketShared(pkt, nil, nowMs)
+}
+
+// SendPacketShared is SendPacket for a packet forwarded from a producer
+// whose payload is, apart from its first PayloadPrefix bytes (which the
+// consumer may have rewritten), the payload ref is armed with: the
+// retransmission buffer then keeps only pkt's header and the start of its
+// payload, and a reference to ref's shared copy (made on the first store).
+// A nil ref stores a private copy.
+func (s *SendStream) SendPacketShared(pkt []byte, ref *SharedRef, nowMs int64) SendResult {
 	h, ok := parseRTP(pkt)
 	if !ok {
 		return SendDiscarded
@@ -192,7 +203,7 @@ func (s *SendStream) SendPacket(pkt []byte, nowMs int64) SendResult {
 		if s.buffer.Contains(h.seq) {
 			return SendDiscarded
 		}
-		stored = s.buffer.Insert(pkt, h.seq, h.ts)
+		stored = s.buffer.insert(&packetSource{pkt: pkt, hdrLen: h.headerLen, ref: ref}, h.seq, h.ts)
 	}
 	s.packets++
 	if len(pkt)-h.headerLen-h.paddingLen > 0 {
@@ -204,11 +215,37 @@ func (s *SendStream) SendPacket(pkt []byte, nowMs int64) SendResult {
 	return SendAccepted
 }
 
+// Close releases the stored packets (their shared payloads go back to
+// their pool) and stops storing: a closed stream resends nothing. Safe
+// from any goroutine, concurrently with the packet path.
+func (s *SendStream) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buffer != nil {
+		s.buffer.Clear()
+		s.buffer = nil
+	}
+	s.resendBuf = nil
+}
+
+// BufferStores returns how many packets the retransmission buffer stored
+// pointing at a shared payload, and how many with a private copy.
+func (s *SendStream) BufferStores() (shared, private uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buffer == nil {
+		return 0, 0
+	}
+	return s.buffer.Stores()
+}
+
 // ReceiveNack handles a NACK from the receiver: every requested packet still
 // stored, and not already resent within the last RTT, is passed to fn,
 // RTX-encoded (own SSRC, payload type and sequence number, OSN prepended)
 // when RTX is configured, else as originally sent. The slice given to fn is
 // only valid during the call; fn must not call back into the stream.
+// Resends (ReceiveNack, NextRtxPadding) must be serialised by the caller;
+// they may run concurrently with SendPacket.
 func (s *SendStream) ReceiveNack(nack *rtcp.TransportLayerNack, nowMs int64, fn func(pkt []byte, isRtx bool)) {
 	s.mu.Lock()
 	s.nackCount++
@@ -216,21 +253,28 @@ func (s *SendStream) ReceiveNack(nack *rtcp.TransportLayerNack, nowMs int64, fn 
 	for _, pair := range nack.Nacks {
 		s.mu.Lock()
 		s.nackPacketCount += uint64(countNackPair(pair))
-		items := s.collect(pair, nowMs)
+		seqs := s.collect(pair, nowMs)
 		s.mu.Unlock()
-		// Only this goroutine mutates the buffer, so items stay valid while
-		// fn runs without the lock held.
-		for _, it := range items {
-			s.resend(it, fn)
+		for _, seq := range seqs {
+			// Each packet is assembled (its slot's own bytes and the
+			// shared payload) under the lock, so the packet path cannot
+			// evict it, nor release its payload, meanwhile; fn runs
+			// without the lock on the assembled copy.
+			s.mu.Lock()
+			pkt, isRtx := s.assemble(seq)
+			s.mu.Unlock()
+			if pkt != nil {
+				fn(pkt, isRtx)
+			}
 		}
 	}
 }
 
-// collect selects the items to resend for one NACK item.
-func (s *SendStream) collect(pair rtcp.NackPair, nowMs int64) []*bufferItem {
-	items := s.resendScratch[:0]
+// collect selects the packets to resend for one NACK item.
+func (s *SendStream) collect(pair rtcp.NackPair, nowMs int64) []uint16 {
+	seqs := s.resendSeqs[:0]
 	if s.buffer == nil {
-		return items
+		return seqs
 	}
 	rtt := int64(s.rttMs)
 	if s.rttMs <= 0 {
@@ -257,29 +301,39 @@ func (s *SendStream) collect(pair rtcp.NackPair, nowMs int64) []*bufferItem {
 				if it.sentTimes == 1 {
 					s.packetsRepaired++
 				}
-				items = append(items, it)
+				seqs = append(seqs, seq)
 			}
 		}
 		seq++
 	}
-	return items
+	return seqs
 }
 
-func (s *SendStream) resend(it *bufferItem, fn func(pkt []byte, isRtx bool)) {
-	if s.cfg.RtxSSRC == 0 {
-		fn(it.data, false)
-		return
+// assemble writes the stored packet seq into resendBuf, RTX-encoded when
+// RTX is configured; nil if it is no longer stored. Called with s.mu held.
+func (s *SendStream) assemble(seq uint16) (pkt []byte, isRtx bool) {
+	if s.buffer == nil {
+		return nil, false
 	}
-	need := len(it.data) + 2
-	if cap(s.rtxScratch) < need {
-		s.rtxScratch = make([]byte, 0, need+64)
+	it := s.buffer.get(seq)
+	if it == nil {
+		return nil, false
+	}
+	// Room for the OSN in front: RTX moves the header 2 bytes back.
+	need := 2 + it.size()
+	if cap(s.resendBuf) < need {
+		s.resendBuf = make([]byte, 0, max(need, 1536))
+	}
+	buf := it.appendTo(s.resendBuf[:2])
+	if s.cfg.RtxSSRC == 0 {
+		return buf[2:], false
 	}
 	s.rtxSeq++
-	n := EncodeRTX(s.rtxScratch[:need], it.data, s.cfg.RtxPayloadType, s.cfg.RtxSSRC, s.rtxSeq)
+	n := encodeRTXInPlace(buf, s.cfg.RtxPayloadType, s.cfg.RtxSSRC, s.rtxSeq)
 	if n == 0 {
-		return
+		return nil, false
 	}
-	fn(s.rtxScratch[:n], true)
+	return buf[:n], true
 }
 
 // ReceiveKeyFrameRequest counts a PLI (fir=false) or FIR (fir=true) from
@@ -492,11 +546,10 @@ func (s *SendStream) NextRtxPadding() (ssrc uint32, pt uint8, seq uint16, ts uin
 		return 0, 0, 0, 0, false
 	}
 	s.mu.Lock()
-	ts, sent := s.seq.maxTs, s.packets > 0
-	s.mu.Unlock()
-	if !sent {
+	defer s.mu.Unlock()
+	if s.packets == 0 {
 		return 0, 0, 0, 0, false
 	}
 	s.rtxSeq++
-	return s.cfg.RtxSSRC, s.cfg.RtxPayloadType, s.rtxSeq, ts, true
+	return s.cfg.RtxSSRC, s.cfg.RtxPayloadType, s.rtxSeq, s.seq.maxTs, true
 }
