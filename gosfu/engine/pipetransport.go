@@ -60,6 +60,7 @@ func (r *Router) createPipeTransport(data []byte) (any, error) {
 	l.localTuple = netio.LocalTuple(conn.LocalAddr().(*net.UDPAddr).AddrPort(), req.ListenInfo.AnnouncedAddress, "udp")
 	pl := &pipeLink{plainLink: l, rtx: req.EnableRtx}
 	t := newTransport(r, req.TransportID, "pipe")
+	useSendSocket(t, l.sender, conn, *req.ListenInfo)
 	l.enableSctp(t, sctpCfg)
 	if err := l.start(t, pl); err != nil {
 		return nil, err

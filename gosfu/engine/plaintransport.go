@@ -132,6 +132,14 @@ func (r *Router) createPlainTransport(data []byte) (any, error) {
 		l.localRtcpTuple = netio.LocalTuple(rc.LocalAddr().(*net.UDPAddr).AddrPort(), info.AnnouncedAddress, "udp")
 	}
 	t := newTransport(r, req.TransportID, "plain")
+	useSendSocket(t, l.sender, conn, *req.ListenInfo)
+	if l.rtcpConn != nil {
+		info := *req.ListenInfo
+		if req.RtcpListenInfo != nil {
+			info = *req.RtcpListenInfo
+		}
+		useSendSocket(t, l.rtcpSender, l.rtcpConn, info)
+	}
 	l.enableSctp(t, sctpCfg)
 	if err := l.start(t, l); err != nil {
 		return nil, err
@@ -611,8 +619,10 @@ func (l *plainLink) close() {
 	}
 	if l.conn != nil {
 		l.conn.Close()
+		l.sender.Close()
 	}
 	if l.rtcpConn != nil {
 		l.rtcpConn.Close()
+		l.rtcpSender.Close()
 	}
 }

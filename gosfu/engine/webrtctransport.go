@@ -48,6 +48,19 @@ func newUdpSocket(conn *net.UDPConn, announced string) (*udpSocket, error) {
 	return &udpSocket{conn: conn, sender: sender, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), announced: announced}, nil
 }
 
+// useSendSocket gives a transport's own UDP socket a send socket
+// (netio.UDPSender.UseSendSocket: sends then wake no Go poller thread),
+// unless its port is shared on purpose (udpReusePort). Without one, it
+// sends on conn as before.
+func useSendSocket(t *Transport, sender *netio.UDPSender, conn *net.UDPConn, info netio.ListenInfo) {
+	if info.Flags != nil && info.Flags.UDPReusePort {
+		return
+	}
+	if err := sender.UseSendSocket(conn); err != nil {
+		t.log.Debug("no send socket, sending on the reading one [transportId:%s]: %v", t.id, err)
+	}
+}
+
 // icePath is where a packet came from and where replies go: a UDP socket
 // and remote address, or a TCP connection.
 type icePath struct {
@@ -228,6 +241,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 					return nil, listenError(err)
 				}
 				l.udp = append(l.udp, sock)
+				useSendSocket(t, sock.sender, conn, info)
 				l.candidates = append(l.candidates, candidates("udp", sock.local, info, pref)...)
 			case "tcp":
 				ln, err := netio.ListenTCP(info, s.RtcMinPort, s.RtcMaxPort)
@@ -776,6 +790,7 @@ func (l *webrtcLink) close() {
 	}
 	for _, s := range l.udp {
 		s.conn.Close()
+		s.sender.Close()
 	}
 	for _, ln := range l.tcp {
 		ln.Close()

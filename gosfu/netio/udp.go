@@ -45,6 +45,8 @@ type UDPSender struct {
 	write    func(fd uintptr) bool
 	sa4Iface unix.Sockaddr // &sa4 as an interface, converted once
 	sa6Iface unix.Sockaddr // &sa6 as an interface, converted once
+	// sendFd is the send socket of UseSendSocket, -1 without one.
+	sendFd int
 }
 
 // NewUDPSender returns a sender on conn, which stays owned (and closed)
@@ -77,7 +79,7 @@ func NewUDPSender(conn syscall.Conn) (*UDPSender, error) {
 	if typ != unix.SOCK_DGRAM {
 		return nil, errors.New("netio: not a datagram socket")
 	}
-	s := &UDPSender{raw: raw}
+	s := &UDPSender{raw: raw, sendFd: -1}
 	switch sa.(type) {
 	case *unix.SockaddrInet4:
 		s.family = unix.AF_INET
@@ -127,6 +129,9 @@ func (s *UDPSender) TrySendTo(b []byte, to netip.AddrPort) error {
 
 // sendLocked sends b to s.to (nil: the connected peer) under s.mu.
 func (s *UDPSender) sendLocked(b []byte) error {
+	if s.sendFd >= 0 {
+		return sendNow(s.sendFd, b, s.to)
+	}
 	s.b = b
 	err := s.raw.Write(s.write)
 	s.b = nil
