@@ -124,6 +124,7 @@ func NewWorkerWithClock(data []byte, em Emitter, clk clock.Clock) (*Worker, erro
 	}
 	w.handlers[WorkerTarget] = workerHandler{w}
 	w.wlog.Debug("worker started [logLevel:%s]", s.LogLevel)
+	cpuProfileWorkerStarted()
 	return w, nil
 }
 
@@ -270,6 +271,7 @@ func (w *Worker) Close() {
 		return
 	}
 	w.closed = true
+	defer cpuProfileWorkerClosed()
 	routers := make([]*Router, 0, len(w.routers))
 	for _, r := range w.routers {
 		routers = append(routers, r)
