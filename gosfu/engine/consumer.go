@@ -215,7 +215,6 @@ func (t *Transport) consume(data []byte) (any, error) {
 		midBytes:      []byte(params.Mid),
 		seq:           seqmanager.New[uint16](uint16(rand.IntN(0x7fff))),
 		syncRequired:  true,
-		buf:           make([]byte, 1500),
 		lastScore:     -1,
 	}
 	c.priority.Store(1)
@@ -536,7 +535,7 @@ func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 	c.extScratch = hdr.Extensions
 	size := hdr.MarshalSize() + len(p.payload)
 	if size > len(c.buf) {
-		c.buf = make([]byte, size)
+		c.buf = make([]byte, max(size, 1500)) // made by the first packet: an idle consumer holds none
 	}
 	n, err := hdr.MarshalTo(c.buf)
 	if err != nil {

@@ -154,7 +154,7 @@ func (pc *pipeConsumer) sendRtp(p *rtpPacket, now int64) {
 	c.extScratch = hdr.Extensions
 	size := hdr.MarshalSize() + len(p.payload)
 	if size > len(c.buf) {
-		c.buf = make([]byte, size)
+		c.buf = make([]byte, max(size, 1500))
 	}
 	n, err := hdr.MarshalTo(c.buf)
 	if err != nil {

@@ -42,7 +42,7 @@ func (r *Router) createPipeTransport(data []byte) (any, error) {
 	if req.ListenInfo.Protocol != "" && req.ListenInfo.Protocol != "udp" {
 		return nil, TypeErrorf("unsupported listen protocol")
 	}
-	l := &plainLink{rtcpMux: true, enableSrtp: req.EnableSrtp, sendBuf: make([]byte, 1600)}
+	l := &plainLink{rtcpMux: true, enableSrtp: req.EnableSrtp}
 	if req.EnableSrtp {
 		l.srtpSuite = pipeSrtpSuite
 		l.localSrtp, l.localKey = newSrtpKey(pipeSrtpSuite)

@@ -53,7 +53,7 @@ type plainLink struct {
 	sctpConn *udpSctpConn
 
 	sendMu  sync.Mutex
-	sendBuf []byte
+	sendBuf []byte // SRTP output, grown by the first send
 	// sendHdr is the header EncryptRTP parses into (guarded by sendMu): a
 	// nil header makes pion allocate one, and its extensions, per packet.
 	sendHdr rtp.Header
@@ -90,7 +90,7 @@ func (r *Router) createPlainTransport(data []byte) (any, error) {
 		return nil, TypeErrorf("unsupported RTCP listen protocol")
 	}
 	rtcpMux := req.RtcpMux == nil || *req.RtcpMux
-	l := &plainLink{rtcpMux: rtcpMux, comedia: req.Comedia, enableSrtp: req.EnableSrtp, sendBuf: make([]byte, 1600)}
+	l := &plainLink{rtcpMux: rtcpMux, comedia: req.Comedia, enableSrtp: req.EnableSrtp}
 	if req.EnableSrtp {
 		if req.SrtpCryptoSuite == "" {
 			return nil, TypeErrorf("missing srtpCryptoSuite")
