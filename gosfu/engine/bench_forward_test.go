@@ -27,7 +27,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/netip"
 	"runtime"
 	"syscall"
 	"testing"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+	"golang.org/x/sys/unix"
 )
 
 // benchPacketSize is the size of every injected RTP packet (and of the
@@ -416,20 +416,29 @@ func benchForward(b *testing.B, modes []string) {
 
 // baseline is the bare cost the engine is compared with: encrypt (with
 // pion srtp, reusing the output buffer and the header) and send one
-// benchPacketSize RTP packet on a UDP socket to an unread sink.
+// benchPacketSize RTP packet to an unread sink, on a UDP socket outside
+// Go's network poller (like the engine's send sockets).
 type baseline struct {
-	conn, sink *net.UDPConn
-	dst        netip.AddrPort
-	ctx        *srtp.Context
-	pkt, out   []byte
-	hdr        rtp.Header
-	seq        uint16
+	// fd sends: a socket outside Go's network poller, as the engine's
+	// send sockets are (netio.UDPSender.UseSendSocket) and as a C SFU's
+	// (libuv polls a UDP socket for writing only while a send waits).
+	fd       int
+	sink     *net.UDPConn
+	dst      unix.SockaddrInet4
+	ctx      *srtp.Context
+	pkt, out []byte
+	hdr      rtp.Header
+	seq      uint16
 }
 
 func newBaseline(tb testing.TB, mode string) *baseline {
 	tb.Helper()
-	bl := &baseline{conn: benchListenSink(tb), sink: benchListenSink(tb)}
-	bl.dst = bl.sink.LocalAddr().(*net.UDPAddr).AddrPort()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bl := &baseline{fd: fd, sink: benchListenSink(tb)}
+	bl.dst = unix.SockaddrInet4{Port: bl.sink.LocalAddr().(*net.UDPAddr).Port, Addr: [4]byte{127, 0, 0, 1}}
 	if mode != "plain" {
 		key := make([]byte, srtpMasterLength(srtpSuites[mode]))
 		_, _ = rand.Read(key)
@@ -450,7 +459,7 @@ func newBaseline(tb testing.TB, mode string) *baseline {
 }
 
 func (bl *baseline) close() {
-	bl.conn.Close()
+	unix.Close(bl.fd)
 	bl.sink.Close()
 }
 
@@ -465,7 +474,7 @@ func (bl *baseline) run(count int) {
 				panic(err)
 			}
 		}
-		_, _ = bl.conn.WriteToUDPAddrPort(out, bl.dst)
+		_ = unix.Sendto(bl.fd, out, unix.MSG_DONTWAIT, &bl.dst)
 	}
 }
 
