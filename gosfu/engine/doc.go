@@ -4,7 +4,8 @@
 // (worker.go, router.go, subchannelscodec.go) and emits events towards it
 // (eventqueue.go).
 //
-// Every packet passes through it, on the goroutine that read it, in this
+// Every packet passes through it, on the goroutine that read it (and, for
+// a producer with many consumers, helpers that share its fan-out), in this
 // order:
 //
 //   - socket: a transport's link reads its sockets — webrtctransport.go
@@ -21,7 +22,10 @@
 //   - producer: producer.go keeps the receive state of each stream
 //     (gosfu/rtpstream: NACK, key frame requests, reports, scores), feeds
 //     RTP observers (rtpobserver.go) and hands the packet to every
-//     consumer.
+//     consumer (fanout.go: from 32 consumers, spread over GOMAXPROCS
+//     goroutines, the reading one waiting for them). Consumers that keep
+//     packets for retransmission point at one shared copy per packet
+//     (gosfu/rtpstream's SharedPacket).
 //   - consumers: consumer.go holds what every consumer type shares and
 //     calls its type's part — simpleconsumer.go, simulcastconsumer.go,
 //     svcconsumer.go, pipeconsumer.go — which chooses the layers to
@@ -33,7 +37,8 @@
 //     goog-remb: the pacer (gosfu/pacer) lets it go now or queues it, and
 //     it gets its transport-wide sequence number and is recorded for the
 //     estimator (gosfu/bwe) as it leaves. The transport link protects it
-//     (SRTP) and writes it without waiting (gosfu/netio); what does not
+//     (SRTP) and writes it without waiting (gosfu/netio), on a send socket
+//     outside Go's poller when the transport owns its port; what does not
 //     fit is dropped and counted (dropcounters.go).
 //
 // RTCP from consumers' remotes goes the other way, from the transport that
@@ -43,6 +48,7 @@
 // transport runs its periodic work — reports, NACK, transport-cc feedback
 // and REMB (bwefeedback.go), and the congestion control's pacing, probes
 // and allocation of the estimate among consumers (congestioncontrol.go,
-// gosfu/streamallocator) — in Transport.runTimers; transport-cc feedback
+// gosfu/streamallocator) — on timers that re-arm themselves
+// (transporttimers.go); transport-cc feedback
 // from the remote reaches the estimator in Transport.ReceiveRtcp.
 package engine
