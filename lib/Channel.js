@@ -36,6 +36,11 @@ function rethrow(error, method) {
 /**
  * The link to one engine instance (a Worker) in the Go library. Events are
  * emitted with the target id as event name: channel.on(id, (event, data) => …).
+ *
+ * Every request method serialises its data before it returns (or before its
+ * promise is created): callers put the application's objects in a request
+ * as they are, without cloning them, and keep the parsed response, never
+ * the request.
  */
 class Channel extends EnhancedEventEmitter {
   /**

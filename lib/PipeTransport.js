@@ -94,7 +94,7 @@ class PipeTransport extends Transport {
     const request = {};
     if (ip !== undefined) request.ip = ip;
     if (port !== undefined) request.port = port;
-    if (srtpParameters !== undefined) request.srtpParameters = utils.clone(srtpParameters);
+    if (srtpParameters !== undefined) request.srtpParameters = srtpParameters;
     const response = await this._channel.request('transport.connect', this.id, request);
     if (response && response.tuple) this._data.tuple = normalizeTuple(response.tuple);
   }

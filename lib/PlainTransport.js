@@ -118,7 +118,7 @@ class PlainTransport extends Transport {
     if (ip !== undefined) request.ip = ip;
     if (port !== undefined) request.port = port;
     if (rtcpPort !== undefined) request.rtcpPort = rtcpPort;
-    if (srtpParameters !== undefined) request.srtpParameters = utils.clone(srtpParameters);
+    if (srtpParameters !== undefined) request.srtpParameters = srtpParameters;
     const response = await this._channel.request('transport.connect', this.id, request);
     if (response && response.tuple) this._data.tuple = normalizeTuple(response.tuple);
     if (response && response.rtcpTuple) this._data.rtcpTuple = normalizeTuple(response.rtcpTuple);

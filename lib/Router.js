@@ -741,7 +741,7 @@ function normalizeListenInfo(info, name) {
   if (announcedAddress !== undefined) out.announcedAddress = announcedAddress;
   if (info.exposeInternalIp !== undefined) out.exposeInternalIp = Boolean(info.exposeInternalIp);
   for (const key of ['port', 'portRange', 'flags', 'sendBufferSize', 'recvBufferSize']) {
-    if (info[key] !== undefined) out[key] = utils.clone(info[key]);
+    if (info[key] !== undefined) out[key] = info[key];
   }
   return out;
 }

@@ -176,8 +176,10 @@ class Transport extends EngineObject {
     const request = {
       producerId,
       kind,
-      // The engine validates and normalises them (and sets the CNAME).
-      rtpParameters: utils.clone(rtpParameters),
+      // The engine validates and normalises them (and sets the CNAME). Not
+      // cloned: the request is serialised within this call and the producer
+      // keeps the engine's copy, never this object.
+      rtpParameters,
       paused: Boolean(paused),
       keyFrameRequestDelay: keyFrameRequestDelay || 0,
     };
@@ -242,13 +244,14 @@ class Transport extends EngineObject {
     const request = {
       consumerId,
       producerId,
-      rtpCapabilities: utils.clone(rtpCapabilities),
+      // Serialised right away, not kept: no clone needed.
+      rtpCapabilities,
       paused: Boolean(paused),
       ignoreDtx: Boolean(ignoreDtx),
       pipe: Boolean(pipe),
     };
     if (mid) request.mid = mid;
-    if (preferredLayers !== undefined && preferredLayers !== null) request.preferredLayers = utils.clone(preferredLayers);
+    if (preferredLayers !== undefined && preferredLayers !== null) request.preferredLayers = preferredLayers;
     if (enableRtx !== undefined) request.enableRtx = Boolean(enableRtx);
     const response = await this._channel.request('transport.consume', this.id, request);
 

@@ -113,9 +113,8 @@ class WebRtcTransport extends Transport {
     if (!dtlsParameters || typeof dtlsParameters !== 'object') {
       throw new TypeError('missing dtlsParameters');
     }
-    const response = await this._channel.request('transport.connect', this.id, {
-      dtlsParameters: utils.clone(dtlsParameters),
-    });
+    // Serialised right away, not kept: no clone needed.
+    const response = await this._channel.request('transport.connect', this.id, { dtlsParameters });
     if (response && response.dtlsLocalRole) {
       this._data.dtlsParameters.role = response.dtlsLocalRole;
     }

@@ -157,7 +157,7 @@ class Worker extends EngineObject {
     const routerId = utils.generateUUIDv4();
     const data = await this._channel.request('worker.createRouter', undefined, {
       routerId,
-      mediaCodecs: utils.clone(mediaCodecs),
+      mediaCodecs,
     });
     const router = new Router({
       internal: { routerId },

@@ -619,8 +619,9 @@ describe('Producer (Node layer against a fake engine)', () => {
       paused: true,
       keyFrameRequestDelay: 3000,
     });
-    // The caller's object is not the one sent.
-    assert.notEqual(req.data.rtpParameters, rtpParameters);
+    // The producer keeps the engine's answer, never the caller's object
+    // (sent as is: the request serializes it at once).
+    rtpParameters.codecs[0].payloadType = 99;
     assert.deepEqual(producer.rtpParameters, produceResponse.rtpParameters);
     assert.deepEqual(producer.consumableRtpParameters, produceResponse.consumableRtpParameters);
     assert.equal(producer.type, 'simple');
