@@ -31,8 +31,11 @@ const (
 //
 // A callback runs on its own goroutine (the Fake clock runs it inside
 // Advance); it counts in the transport's wait group, so Close waits for
-// one in flight.
+// one in flight. The callbacks of one transport run one at a time (work),
+// as they did on the goroutine they replace: the layer targets of the rtcp
+// timer and the allocation of the pace timer never interleave.
 type transportTimers struct {
+	work   sync.Mutex
 	mu     sync.Mutex
 	closed bool
 	rtcp   clock.Timer
@@ -146,7 +149,11 @@ func (t *Transport) timerCallback(work func(), timer *clock.Timer, next func() t
 				t.w.die(fmt.Sprintf("engine fault: %v", r), debug.Stack())
 			}
 		}()
-		work()
+		func() {
+			tm.work.Lock()
+			defer tm.work.Unlock() // also when work panics
+			work()
+		}()
 		tm.mu.Lock()
 		if !tm.closed {
 			if d := next(); d > 0 {
