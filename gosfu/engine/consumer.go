@@ -148,29 +148,76 @@ var consumerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir"}
 // that came too late.
 const lateKeyFrameIntervalMs = 1000
 
-func (t *Transport) consume(data []byte) (any, error) {
-	var req struct {
-		ConsumerID      string          `json:"consumerId"`
-		ProducerID      string          `json:"producerId"`
-		RtpCapabilities any             `json:"rtpCapabilities"`
-		Paused          bool            `json:"paused"`
-		Mid             string          `json:"mid"`
-		PreferredLayers json.RawMessage `json:"preferredLayers"`
-		IgnoreDtx       bool            `json:"ignoreDtx"`
-		EnableRtx       *bool           `json:"enableRtx"`
-		Pipe            bool            `json:"pipe"`
-	}
-	if err := json.Unmarshal(data, &req); err != nil {
-		return nil, TypeErrorf("invalid request: %v", err)
-	}
-	// On a PipeTransport every consumer is a pipe consumer, with the
-	// transport's RTX setting and no remote capabilities.
-	var caps *ortc.RtpCapabilities
-	if t.typ != "pipe" {
-		var err error
-		if caps, err = ortc.ValidateRtpCapabilities(req.RtpCapabilities); err != nil {
-			return nil, err
+// consumeRequest is an alias of an unnamed struct type, as the request
+// used to be: encoding/json names the type in its error messages.
+type consumeRequest = struct {
+	ConsumerID      string          `json:"consumerId"`
+	ProducerID      string          `json:"producerId"`
+	RtpCapabilities any             `json:"rtpCapabilities"`
+	Paused          bool            `json:"paused"`
+	Mid             string          `json:"mid"`
+	PreferredLayers json.RawMessage `json:"preferredLayers"`
+	IgnoreDtx       bool            `json:"ignoreDtx"`
+	EnableRtx       *bool           `json:"enableRtx"`
+	Pipe            bool            `json:"pipe"`
+}
+
+// decodeConsume decodes a consume request and validates its capabilities
+// (none on a PipeTransport: every consumer there is a pipe consumer, with
+// the transport's RTX setting and no remote capabilities). The fast path
+// takes the capabilities' raw bytes to ortc's cache of validated
+// capabilities; whatever it does not handle goes through encoding/json,
+// with the same results and errors.
+func (t *Transport) decodeConsume(data []byte) (*consumeRequest, *ortc.RtpCapabilities, error) {
+	req := &consumeRequest{}
+	var capsRaw []byte
+	if ortc.DecodeJSONObject(data, []ortc.JSONField{
+		{Name: "consumerId", Dest: &req.ConsumerID},
+		{Name: "producerId", Dest: &req.ProducerID},
+		{Name: "rtpCapabilities", Dest: &capsRaw},
+		{Name: "paused", Dest: &req.Paused},
+		{Name: "mid", Dest: &req.Mid},
+		{Name: "preferredLayers", Dest: &req.PreferredLayers},
+		{Name: "ignoreDtx", Dest: &req.IgnoreDtx},
+		{Name: "enableRtx", Dest: &req.EnableRtx},
+		{Name: "pipe", Dest: &req.Pipe},
+	}) {
+		if t.typ == "pipe" {
+			// Decoded only for encoding/json's errors.
+			if _, ok := ortc.ParseJSON(capsRaw); ok || len(capsRaw) == 0 {
+				return req, nil, nil
+			}
+		} else if caps, ok, err := ortc.ValidateRtpCapabilitiesJSON(capsRaw); ok {
+			return req, caps, err
 		}
+	}
+	req = &consumeRequest{}
+	if err := json.Unmarshal(data, req); err != nil {
+		return nil, nil, TypeErrorf("invalid request: %v", err)
+	}
+	if t.typ == "pipe" {
+		return req, nil, nil
+	}
+	caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+	return req, caps, err
+}
+
+// jsonResponse encodes a response map directly: the same bytes as
+// json.Marshal, without encoding/json's validation and compaction of the
+// ORTC types' output (marshalResponse passes bytes through). On an encoding
+// error it returns the map, for marshalResponse to report as before.
+func jsonResponse(m map[string]any, sizeHint int) any {
+	b, err := ortc.AppendJSONValue(make([]byte, 0, sizeHint), m)
+	if err != nil {
+		return m
+	}
+	return b
+}
+
+func (t *Transport) consume(data []byte) (any, error) {
+	req, caps, err := t.decodeConsume(data)
+	if err != nil {
+		return nil, err
 	}
 	producer := t.router.producer(req.ProducerID)
 	if producer == nil {
@@ -370,8 +417,10 @@ func (t *Transport) consume(data []byte) (any, error) {
 	if c.typ == "simulcast" || c.typ == "svc" {
 		out["preferredLayers"] = c.preferredLayers()
 	}
-	c.log.Debug("Consumer created [id:%s, producerId:%s, type:%s]", c.id, producer.id, c.typ)
-	return out, nil
+	if c.log.On(logger.LevelDebug, 0) {
+		c.log.Debug("Consumer created [id:%s, producerId:%s, type:%s]", c.id, producer.id, c.typ)
+	}
+	return jsonResponse(out, 1536), nil
 }
 
 func (c *Consumer) preferredLayers() map[string]any {

@@ -172,16 +172,40 @@ func producerType(params *ortc.RtpParameters) (string, error) {
 	return "", TypeErrorf("invalid RTP parameters")
 }
 
-func (t *Transport) produce(data []byte) (any, error) {
-	var req struct {
-		ProducerID           string  `json:"producerId"`
-		Kind                 string  `json:"kind"`
-		RtpParameters        any     `json:"rtpParameters"`
-		Paused               bool    `json:"paused"`
-		KeyFrameRequestDelay float64 `json:"keyFrameRequestDelay"`
+// produceRequest is an alias of an unnamed struct type, as the request
+// used to be: encoding/json names the type in its error messages.
+type produceRequest = struct {
+	ProducerID           string  `json:"producerId"`
+	Kind                 string  `json:"kind"`
+	RtpParameters        any     `json:"rtpParameters"`
+	Paused               bool    `json:"paused"`
+	KeyFrameRequestDelay float64 `json:"keyFrameRequestDelay"`
+}
+
+// decodeProduce decodes a produce request: ortc's fast path, else
+// encoding/json (same results and errors).
+func decodeProduce(data []byte) (*produceRequest, error) {
+	req := &produceRequest{}
+	if ortc.DecodeJSONObject(data, []ortc.JSONField{
+		{Name: "producerId", Dest: &req.ProducerID},
+		{Name: "kind", Dest: &req.Kind},
+		{Name: "rtpParameters", Dest: &req.RtpParameters},
+		{Name: "paused", Dest: &req.Paused},
+		{Name: "keyFrameRequestDelay", Dest: &req.KeyFrameRequestDelay},
+	}) {
+		return req, nil
 	}
-	if err := json.Unmarshal(data, &req); err != nil {
+	req = &produceRequest{}
+	if err := json.Unmarshal(data, req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	return req, nil
+}
+
+func (t *Transport) produce(data []byte) (any, error) {
+	req, err := decodeProduce(data)
+	if err != nil {
+		return nil, err
 	}
 	if req.Kind != "audio" && req.Kind != "video" {
 		return nil, TypeErrorf("invalid kind \"%s\"", req.Kind)
@@ -278,13 +302,15 @@ func (t *Transport) produce(data []byte) (any, error) {
 	t.producers[p.id] = p
 	t.mu.Unlock()
 	t.startNackTimer()
-	p.log.Debug("Producer created [id:%s, type:%s]", p.id, p.typ)
-	return map[string]any{
+	if p.log.On(logger.LevelDebug, 0) {
+		p.log.Debug("Producer created [id:%s, type:%s]", p.id, p.typ)
+	}
+	return jsonResponse(map[string]any{
 		"type":                    p.typ,
 		"rtpParameters":           params,
 		"consumableRtpParameters": consumable,
 		"rtpMapping":              mapping,
-	}, nil
+	}, 3072), nil
 }
 
 // setup derives the lookup tables of the packet path from the parameters.

@@ -17,6 +17,7 @@ import (
 	"github.com/gosfu/gosfu/gosfu/ice"
 	"github.com/gosfu/gosfu/gosfu/logger"
 	"github.com/gosfu/gosfu/gosfu/netio"
+	"github.com/gosfu/gosfu/gosfu/ortc"
 )
 
 // ICE candidate priority as mediasoup computes it: host type preference
@@ -172,10 +173,40 @@ type webrtcTransportRequest struct {
 	InitialAvailableOutgoingBitrate float64 `json:"initialAvailableOutgoingBitrate"`
 }
 
-func (r *Router) createWebRtcTransport(data []byte) (any, error) {
-	var req webrtcTransportRequest
-	if err := json.Unmarshal(data, &req); err != nil {
+// listenInfosField decodes listenInfos with encoding/json, in place, as
+// encoding/json decodes the field when it meets it in the request.
+type listenInfosField struct{ p *[]netio.ListenInfo }
+
+func (f listenInfosField) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, f.p) }
+
+// decodeWebRtcTransportRequest: ortc's fast path, else encoding/json (same
+// results and errors).
+func decodeWebRtcTransportRequest(data []byte) (*webrtcTransportRequest, error) {
+	req := &webrtcTransportRequest{}
+	if ortc.DecodeJSONObject(data, []ortc.JSONField{
+		{Name: "transportId", Dest: &req.TransportID},
+		{Name: "webRtcServerId", Dest: &req.WebRtcServerID},
+		{Name: "listenInfos", Dest: listenInfosField{&req.ListenInfos}},
+		{Name: "enableUdp", Dest: &req.EnableUDP},
+		{Name: "enableTcp", Dest: &req.EnableTCP},
+		{Name: "preferUdp", Dest: &req.PreferUDP},
+		{Name: "preferTcp", Dest: &req.PreferTCP},
+		{Name: "iceConsentTimeout", Dest: &req.IceConsentTimeout},
+		{Name: "initialAvailableOutgoingBitrate", Dest: &req.InitialAvailableOutgoingBitrate},
+	}) {
+		return req, nil
+	}
+	req = &webrtcTransportRequest{}
+	if err := json.Unmarshal(data, req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	return req, nil
+}
+
+func (r *Router) createWebRtcTransport(data []byte) (any, error) {
+	req, err := decodeWebRtcTransportRequest(data)
+	if err != nil {
+		return nil, err
 	}
 	sctpCfg, err := decodeSctpOptions(data, true)
 	if err != nil {
@@ -280,7 +311,7 @@ func (r *Router) createWebRtcTransport(data []byte) (any, error) {
 			l.acceptTCP(ln)
 		})
 	}
-	return l.info(), nil
+	return jsonResponse(l.info(), 1536), nil
 }
 
 // candidates gives the candidate of a listen entry: the announced address

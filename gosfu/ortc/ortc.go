@@ -16,11 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // GenerateRandomSsrc returns a random number in mediasoup's range for
@@ -39,19 +39,47 @@ func IsRtxMimeType(mimeType string) bool {
 	return len(rs) > 0 && !isJSLineTerminator(rs[len(rs)-1])
 }
 
-var scalabilityModeRegexp = regexp.MustCompile(`^[LS]([1-9][0-9]?)T([1-9][0-9]?)(_KEY)?`)
-
 // ParseScalabilityMode parses strings such as "L1T3", "S3T3" or "L3T3_KEY"
-// (only a prefix has to match). Anything else yields 1 spatial layer, 1
-// temporal layer and no K-SVC.
+// (only a prefix has to match mediasoup's
+// `^[LS]([1-9][0-9]?)T([1-9][0-9]?)(_KEY)?`). Anything else yields 1
+// spatial layer, 1 temporal layer and no K-SVC.
 func ParseScalabilityMode(s string) ScalabilityMode {
-	m := scalabilityModeRegexp.FindStringSubmatch(s)
-	if m == nil {
+	if len(s) < 4 || (s[0] != 'L' && s[0] != 'S') {
 		return ScalabilityMode{SpatialLayers: 1, TemporalLayers: 1}
 	}
-	spatial, _ := strconv.Atoi(m[1])
-	temporal, _ := strconv.Atoi(m[2])
-	return ScalabilityMode{SpatialLayers: spatial, TemporalLayers: temporal, Ksvc: m[3] != ""}
+	spatial, i := layerCount(s, 1)
+	if spatial == 0 || i >= len(s) || s[i] != 'T' {
+		return ScalabilityMode{SpatialLayers: 1, TemporalLayers: 1}
+	}
+	temporal, i := layerCount(s, i+1)
+	if temporal == 0 {
+		return ScalabilityMode{SpatialLayers: 1, TemporalLayers: 1}
+	}
+	return ScalabilityMode{SpatialLayers: spatial, TemporalLayers: temporal, Ksvc: strings.HasPrefix(s[i:], "_KEY")}
+}
+
+// layerCount reads `[1-9][0-9]?` at s[i:]: the number (0 if none) and the
+// index after it.
+func layerCount(s string, i int) (int, int) {
+	if i >= len(s) || s[i] < '1' || s[i] > '9' {
+		return 0, i
+	}
+	n := int(s[i] - '0')
+	i++
+	if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	return n, i
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // codecView is the part of a codec (capability or parameters) that codec
@@ -94,20 +122,30 @@ func paramOrZero(params map[string]any, key string) any {
 // VP9 profile-id. With modify, a's H264 profile-level-id is rewritten to the
 // answer (or removed when there is none).
 func matchCodecs(a, b codecView, strict, modify bool) bool {
-	aMime := strings.ToLower(a.mimeType)
-	if aMime != strings.ToLower(b.mimeType) {
-		return false
+	aMime := a.mimeType
+	if isASCII(a.mimeType) && isASCII(b.mimeType) {
+		// What the lower-cased comparison gives, without allocating.
+		if len(a.mimeType) != len(b.mimeType) || !asciiEqualFold(a.mimeType, b.mimeType) {
+			return false
+		}
+	} else {
+		aMime = strings.ToLower(a.mimeType)
+		if aMime != strings.ToLower(b.mimeType) {
+			return false
+		}
 	}
 	if a.clockRate != b.clockRate || a.channels != b.channels {
 		return false
 	}
-	switch aMime {
-	case "audio/multiopus":
+	// aMime is a.mimeType lower-cased or ASCII: compare case-insensitively.
+	is := func(lower string) bool { return len(aMime) == len(lower) && asciiEqualFold(aMime, lower) }
+	switch {
+	case is("audio/multiopus"):
 		if !paramEqual(a.params, b.params, "num_streams") ||
 			!paramEqual(a.params, b.params, "coupled_streams") {
 			return false
 		}
-	case "video/h264":
+	case is("video/h264"):
 		if !strict {
 			break
 		}
@@ -129,7 +167,7 @@ func matchCodecs(a, b codecView, strict, modify bool) bool {
 				delete(a.params, "profile-level-id")
 			}
 		}
-	case "video/vp9":
+	case is("video/vp9"):
 		if !strict {
 			break
 		}
@@ -667,16 +705,21 @@ func renumberEncodings(encodings []RtpEncodingParameters, withRtx bool) []RtpEnc
 // that pipe consumers always announce: it is receive-only in the router
 // capabilities, hence absent from consumable parameters.
 func pipeDependencyDescriptorExtension() (RtpHeaderExtensionParameters, bool) {
+	e, ok := pipeDDExtension()
+	e.Parameters = map[string]any{}
+	return e, ok
+}
+
+// pipeDDExtension looks the extension up once (SupportedRtpCapabilities
+// builds the whole table).
+var pipeDDExtension = sync.OnceValues(func() (RtpHeaderExtensionParameters, bool) {
 	for _, e := range SupportedRtpCapabilities().HeaderExtensions {
 		if e.Uri == UriDependencyDescriptor && e.Direction != "sendrecv" {
-			return RtpHeaderExtensionParameters{
-				Uri: e.Uri, Id: e.PreferredId, Encrypt: e.PreferredEncrypt,
-				Parameters: map[string]any{},
-			}, true
+			return RtpHeaderExtensionParameters{Uri: e.Uri, Id: e.PreferredId, Encrypt: e.PreferredEncrypt}, true
 		}
 	}
 	return RtpHeaderExtensionParameters{}, false
-}
+})
 
 // GetPipeConsumerRtpParameters derives the RTP parameters of a Consumer on a
 // PipeTransport: all consumable codecs (RTX only when enableRtx) with their

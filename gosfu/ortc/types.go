@@ -49,19 +49,7 @@ type codecCapabilityJSON struct {
 
 // MarshalJSON emits mediasoup's shape (channels only for audio).
 func (c RtpCodecCapability) MarshalJSON() ([]byte, error) {
-	aux := codecCapabilityJSON{
-		Kind:                 c.Kind,
-		MimeType:             c.MimeType,
-		PreferredPayloadType: c.PreferredPayloadType,
-		ClockRate:            c.ClockRate,
-		Parameters:           nonNilParams(c.Parameters),
-		RtcpFeedback:         nonNilFeedback(c.RtcpFeedback),
-	}
-	if isAudioMimeType(c.MimeType) {
-		ch := c.Channels
-		aux.Channels = &ch
-	}
-	return json.Marshal(aux)
+	return c.AppendJSON(nil)
 }
 
 // UnmarshalJSON decodes the shape produced by MarshalJSON (no validation; use
@@ -115,15 +103,7 @@ type RtpCapabilities struct {
 
 // MarshalJSON emits empty arrays instead of null.
 func (c RtpCapabilities) MarshalJSON() ([]byte, error) {
-	type plain RtpCapabilities
-	p := plain(c)
-	if p.Codecs == nil {
-		p.Codecs = []RtpCodecCapability{}
-	}
-	if p.HeaderExtensions == nil {
-		p.HeaderExtensions = []RtpHeaderExtension{}
-	}
-	return json.Marshal(p)
+	return c.AppendJSON(make([]byte, 0, 4096))
 }
 
 // Clone returns a deep copy.
@@ -166,18 +146,7 @@ type codecParametersJSON struct {
 
 // MarshalJSON emits mediasoup's shape (channels only for audio).
 func (c RtpCodecParameters) MarshalJSON() ([]byte, error) {
-	aux := codecParametersJSON{
-		MimeType:     c.MimeType,
-		PayloadType:  c.PayloadType,
-		ClockRate:    c.ClockRate,
-		Parameters:   nonNilParams(c.Parameters),
-		RtcpFeedback: nonNilFeedback(c.RtcpFeedback),
-	}
-	if isAudioMimeType(c.MimeType) {
-		ch := c.Channels
-		aux.Channels = &ch
-	}
-	return json.Marshal(aux)
+	return c.AppendJSON(nil)
 }
 
 // UnmarshalJSON decodes the shape produced by MarshalJSON (no validation; use
@@ -219,10 +188,7 @@ type RtpHeaderExtensionParameters struct {
 
 // MarshalJSON emits an empty object for nil parameters.
 func (e RtpHeaderExtensionParameters) MarshalJSON() ([]byte, error) {
-	type plain RtpHeaderExtensionParameters
-	p := plain(e)
-	p.Parameters = nonNilParams(p.Parameters)
-	return json.Marshal(p)
+	return e.AppendJSON(nil)
 }
 
 // Clone returns a deep copy.
@@ -299,18 +265,7 @@ type RtpParameters struct {
 
 // MarshalJSON emits empty arrays instead of null.
 func (p RtpParameters) MarshalJSON() ([]byte, error) {
-	type plain RtpParameters
-	q := plain(p)
-	if q.Codecs == nil {
-		q.Codecs = []RtpCodecParameters{}
-	}
-	if q.HeaderExtensions == nil {
-		q.HeaderExtensions = []RtpHeaderExtensionParameters{}
-	}
-	if q.Encodings == nil {
-		q.Encodings = []RtpEncodingParameters{}
-	}
-	return json.Marshal(q)
+	return p.AppendJSON(make([]byte, 0, 1024))
 }
 
 // Clone returns a deep copy.
@@ -373,15 +328,7 @@ type RtpMapping struct {
 
 // MarshalJSON emits empty arrays instead of null.
 func (m RtpMapping) MarshalJSON() ([]byte, error) {
-	type plain RtpMapping
-	p := plain(m)
-	if p.Codecs == nil {
-		p.Codecs = []RtpMappingCodec{}
-	}
-	if p.Encodings == nil {
-		p.Encodings = []RtpMappingEncoding{}
-	}
-	return json.Marshal(p)
+	return m.AppendJSON(nil)
 }
 
 // ScalabilityMode is the parsed form of a scalabilityMode string such as
@@ -394,20 +341,6 @@ type ScalabilityMode struct {
 
 func isAudioMimeType(mimeType string) bool {
 	return len(mimeType) >= 6 && strings.EqualFold(mimeType[:6], "audio/")
-}
-
-func nonNilParams(p map[string]any) map[string]any {
-	if p == nil {
-		return map[string]any{}
-	}
-	return p
-}
-
-func nonNilFeedback(f []RtcpFeedback) []RtcpFeedback {
-	if f == nil {
-		return []RtcpFeedback{}
-	}
-	return f
 }
 
 // cloneParams copies a parameters map (values are scalars). It never returns
