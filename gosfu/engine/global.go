@@ -23,7 +23,7 @@ func GlobalRequest(method string, data []byte) (resp []byte, err error) {
 	case "canConsume":
 		var req struct {
 			ConsumableRtpParameters json.RawMessage `json:"consumableRtpParameters"`
-			RtpCapabilities         any             `json:"rtpCapabilities"`
+			RtpCapabilities         json.RawMessage `json:"rtpCapabilities"`
 		}
 		if err := json.Unmarshal(data, &req); err != nil {
 			return nil, TypeErrorf("invalid request: %v", err)
@@ -32,7 +32,16 @@ func GlobalRequest(method string, data []byte) (resp []byte, err error) {
 		if err := json.Unmarshal(req.ConsumableRtpParameters, &consumable); err != nil {
 			return nil, TypeErrorf("invalid consumableRtpParameters: %v", err)
 		}
-		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		// Apps ask before each consume with the same capabilities: they
+		// are validated once (ortc's cache, as for consume).
+		caps, fast, err := ortc.ValidateRtpCapabilitiesJSON(req.RtpCapabilities)
+		if !fast {
+			var v any
+			if err := json.Unmarshal(req.RtpCapabilities, &v); err != nil {
+				return nil, TypeErrorf("invalid request: %v", err)
+			}
+			caps, err = ortc.ValidateRtpCapabilities(v)
+		}
 		if err != nil {
 			return nil, AsError(err)
 		}
