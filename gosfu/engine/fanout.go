@@ -6,14 +6,20 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Fan-out of a producer's packet to its consumers. Up to fanoutSpreadMin
 // consumers, the goroutine that read the packet sends every copy itself.
-// From there on the consumers are cut into chunks of fanoutChunk that the
-// reading goroutine and up to GOMAXPROCS-1 helper goroutines of the
+// From there on, when one goroutine would be too busy with this producer
+// (its fan-out takes more than half the time between packets, or more than
+// fanoutMaxSerial), the consumers are cut into chunks of fanoutChunk that
+// the reading goroutine and up to GOMAXPROCS-1 helper goroutines of the
 // producer take in turn, so one producer with many consumers uses every
 // core (LiveKit's DownTrackSpreader spreads its down tracks the same way).
+// Below that a helper woken for every packet costs a thread wake-up and
+// saves nothing the reading goroutine cannot do in time. The averages are
+// slow (64 packets), so that a frame's burst of packets does not flip it.
 //
 // The reading goroutine waits for every chunk before it reads the next
 // packet: a consumer sees its packets in order, and the packet (the read
@@ -27,6 +33,9 @@ const (
 	fanoutSpreadMin = 32
 	// fanoutChunk is how many consumers a goroutine takes at once.
 	fanoutChunk = 8
+	// fanoutMaxSerial is the longest fan-out left to one goroutine
+	// whatever the packet rate: the delay its last consumer sees.
+	fanoutMaxSerial = 2 * time.Millisecond
 )
 
 // fanout is a producer's fan-out state. send is called by one goroutine
@@ -47,6 +56,14 @@ type fanout struct {
 	consumers []*Consumer
 	now       int64
 	next      atomic.Int32
+
+	// Averages (ns) of the time between packets and of the fan-out work
+	// per packet (summed over goroutines when spread), for the decision
+	// to spread. work sums the chunks of the packet being spread.
+	lastStart time.Duration
+	gapAvg    float64
+	workAvg   float64
+	work      atomic.Int64
 }
 
 // send gives pkt to every consumer.
@@ -56,6 +73,18 @@ func (f *fanout) send(pkt *rtpPacket, consumers []*Consumer, now int64) {
 		for _, c := range consumers {
 			c.sendRtp(pkt, now)
 		}
+		return
+	}
+	start := f.w.clock.Now()
+	if f.lastStart != 0 {
+		f.gapAvg += (float64(start-f.lastStart) - f.gapAvg) / 64
+	}
+	f.lastStart = start
+	if f.workAvg <= f.gapAvg/2 && f.workAvg <= float64(fanoutMaxSerial) {
+		for _, c := range consumers {
+			c.sendRtp(pkt, now)
+		}
+		f.noteWork(f.w.clock.Now() - start)
 		return
 	}
 	if f.helpers == nil {
@@ -80,6 +109,11 @@ func (f *fanout) send(pkt *rtpPacket, consumers []*Consumer, now int64) {
 	f.sendChunks()
 	f.done.Wait()
 	f.pkt, f.consumers = nil, nil
+	f.noteWork(time.Duration(f.work.Swap(0)))
+}
+
+func (f *fanout) noteWork(d time.Duration) {
+	f.workAvg += (float64(d) - f.workAvg) / 64
 }
 
 // sendChunks sends the current packet to chunks of consumers until none
@@ -91,9 +125,11 @@ func (f *fanout) sendChunks() {
 			return
 		}
 		end := min(start+fanoutChunk, len(f.consumers))
+		t0 := f.w.clock.Now()
 		for _, c := range f.consumers[start:end] {
 			c.sendRtp(f.pkt, f.now)
 		}
+		f.work.Add(int64(f.w.clock.Now() - t0))
 	}
 }
 
