@@ -23,7 +23,8 @@
 //     (gosfu/rtpstream: NACK, key frame requests, reports, scores), feeds
 //     RTP observers (rtpobserver.go) and hands the packet to every
 //     consumer (fanout.go: from 32 consumers, spread over GOMAXPROCS
-//     goroutines, the reading one waiting for them). Consumers that keep
+//     goroutines when one cannot keep up, the reading one waiting for
+//     them). Consumers that keep
 //     packets for retransmission point at one shared copy per packet
 //     (gosfu/rtpstream's SharedPacket).
 //   - consumers: consumer.go holds what every consumer type shares and
