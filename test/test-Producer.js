@@ -201,6 +201,21 @@ describe('Producer', () => {
     producer.close();
   });
 
+  it('transport1.produce() serializes rtpParameters instead of cloning them (README: request data is not cloned)', async () => {
+    // mediasoup's structuredClone would throw DataCloneError here; gosfu
+    // sends the JSON of the object: the function is dropped.
+    const rtpParameters = {
+      mid: 'AUDIO3',
+      codecs: [{
+        mimeType: 'audio/opus', payloadType: 0, clockRate: 48000, channels: 2, parameters: { onData() {} },
+      }],
+    };
+    const producer = await transport1.produce({ kind: 'audio', rtpParameters });
+    assert.deepEqual(producer.rtpParameters.codecs[0].parameters, {});
+    assert.equal(typeof rtpParameters.codecs[0].parameters.onData, 'function');
+    producer.close();
+  });
+
   it('transport1.produce() with wrong arguments rejects with TypeError', async () => {
     await assertRejects(transport1.produce({ kind: 'chicken', rtpParameters: {} }), TypeError,
       'invalid kind "chicken"');
