@@ -3,7 +3,9 @@ package engine
 import (
 	"net"
 	"testing"
+	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/gosfu/gosfu/gosfu/streamallocator"
@@ -207,4 +209,88 @@ func TestAllocationByPriority(t *testing.T) {
 			t.Errorf("consumer %s: no layerschange without layers (%d events)", c.id, len(evs))
 		}
 	}
+}
+
+// TestRefusedRetransmissionsAskForKeyFrame: when the congested link's
+// retransmission budget keeps refusing a receiver's NACKs for 300 ms, the
+// consumer asks its producer for a key frame (the receiver cannot decode
+// past the missing packets); NACKs answered with retransmissions ask for
+// nothing and start the wait again.
+func TestRefusedRetransmissionsAskForKeyFrame(t *testing.T) {
+	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn","rtcMinPort":30000,"rtcMaxPort":39999}`)
+	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
+	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
+	mustRequest(t, w, "transport.produce", "in", map[string]any{
+		"producerId": "p", "kind": "video",
+		"rtpParameters": map[string]any{
+			"codecs": []any{map[string]any{"mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000,
+				"rtcpFeedback": []any{map[string]any{"type": "nack"}, map[string]any{"type": "nack", "parameter": "pli"}}}},
+			"encodings": []any{map[string]any{"ssrc": 1111}},
+		},
+	})
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	mustRequest(t, w, "router.createPlainTransport", "r", map[string]any{
+		"transportId": "out", "listenInfo": map[string]any{"protocol": "udp", "ip": "127.0.0.1"},
+	})
+	mustRequest(t, w, "transport.connect", "out", map[string]any{"ip": "127.0.0.1", "port": sink.LocalAddr().(*net.UDPAddr).Port})
+	mustRequest(t, w, "transport.consume", "out", map[string]any{"consumerId": "c", "producerId": "p", "rtpCapabilities": router["rtpCapabilities"]})
+	w.mu.Lock()
+	tr := w.handlers["out"].(*Transport)
+	c := w.handlers["c"].(*Consumer)
+	w.mu.Unlock()
+	cc := tr.cc.Load()
+	if cc == nil {
+		t.Fatal("no congestion control: the consumer negotiated transport-cc")
+	}
+	fc.Advance(time.Second) // the worker clock's zero is not a time
+	for seq := uint16(1); seq <= 3; seq++ {
+		if _, err := w.Request("producer.send", "p", vp8Packet(seq, uint32(seq)*3000, 1111, seq == 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sent rtp.Header
+	buf := make([]byte, 1500)
+	sink.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := 0; i < 3; i++ {
+		n, err := sink.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sent.Unmarshal(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Feedback seen; the budget is spent (or full) as each NACK comes.
+	cc.feedbackSeen.Store(true)
+	_, base := rtcpCounts(rec, "in")
+	nack := &rtcp.TransportLayerNack{SenderSSRC: 1, MediaSSRC: sent.SSRC, Nacks: []rtcp.NackPair{{PacketID: sent.SequenceNumber}}}
+	step := func(after time.Duration, budget float64, wantPlis int) {
+		t.Helper()
+		fc.Advance(after)
+		cc.rtxMu.Lock()
+		cc.rtxBudget, cc.rtxLastUs = budget, cc.nowUs()
+		cc.rtxMu.Unlock()
+		c.receiveNack(nack, w.nowMs())
+		if _, plis := rtcpCounts(rec, "in"); plis != base+wantPlis {
+			t.Fatalf("%d PLIs, want %d", plis-base, wantPlis)
+		}
+	}
+	const spent, full = 0, 3000
+	denied := cc.rtxDenied.Load()
+	step(0, spent, 0)                    // refused: the wait starts
+	step(150*time.Millisecond, spent, 0) // refused for 150 ms
+	if got := cc.rtxDenied.Load() - denied; got != 2 {
+		t.Fatalf("%d retransmissions refused, want 2", got)
+	}
+	step(150*time.Millisecond, spent, 1) // refused for 300 ms: a key frame
+	step(100*time.Millisecond, spent, 1) // the wait starts again
+	step(100*time.Millisecond, full, 1)  // served: the wait is over
+	step(250*time.Millisecond, spent, 1) // refused, the wait starts again
+	step(250*time.Millisecond, spent, 1) // 250 ms
+	step(100*time.Millisecond, spent, 1) // 350 ms, but within a second of the last
+	step(250*time.Millisecond, spent, 2) // over a second since the last
 }

@@ -78,6 +78,9 @@ type Consumer struct {
 	// lateKeyFrameMs is when NACKs for packets too old to resend last
 	// made the consumer ask for a key frame (receiveNack).
 	lateKeyFrameMs atomic.Int64
+	// rtxRefusedMs is when congestion control began refusing this
+	// consumer's retransmissions (0: the last NACK was served).
+	rtxRefusedMs atomic.Int64
 	// paceRtp and paceRtx identify the consumer's packets in the pacer.
 	paceRtp paceOwner
 	paceRtx paceOwner
@@ -88,6 +91,9 @@ type Consumer struct {
 	send         *rtpstream.SendStream
 	seq          *seqmanager.SeqManager[uint16]
 	syncRequired bool
+	// resendFloorPending: the next packet sent starts a new stream
+	// (switchTo), the floor of what NACKs may get resent.
+	resendFloorPending bool
 	// encodingIdx is the producer encoding currently forwarded (-1 before
 	// the first key frame); targetIdx the one wanted (simulcast: preferred
 	// layer, lowered to what is active). A switch happens on a key frame of
@@ -147,6 +153,12 @@ var consumerTraceTypes = []string{"rtp", "keyframe", "nack", "pli", "fir"}
 // lateKeyFrameIntervalMs spaces the key frames asked for because of NACKs
 // that came too late.
 const lateKeyFrameIntervalMs = 1000
+
+// rtxRefusedKeyFrameMs is how long retransmissions may go on being refused
+// (the congested link's budget is spent) before the consumer asks for a
+// key frame: the receiver cannot decode past the missing packets, and
+// Chromium's own request comes only after 3 s without a decodable frame.
+const rtxRefusedKeyFrameMs = 300
 
 // consumeRequest is an alias of an unnamed struct type, as the request
 // used to be: encoding/json names the type in its error messages.
@@ -547,6 +559,10 @@ func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 		c.mu.Unlock()
 		return
 	}
+	if c.resendFloorPending {
+		c.resendFloorPending = false
+		c.send.SetResendFloor(seq, now)
+	}
 	hdr := p.hdr
 	if marker {
 		hdr.Marker = true
@@ -642,7 +658,7 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 	if send == nil {
 		return
 	}
-	resent := 0
+	resent, refused := 0, 0
 	c.mu.Lock()
 	tooLate := send.NackTooLate()
 	send.ReceiveNack(nack, now, func(pkt []byte, isRtx bool) {
@@ -650,17 +666,33 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 		if isRtx {
 			kind = trafficRtx
 		}
-		c.t.sendRtp(c, pkt, kind, now)
-		resent++
+		if c.t.sendRtp(c, pkt, kind, now) {
+			resent++
+		} else if kind == trafficRtx && !c.bweDropCurrent.Load() {
+			refused++
+		}
 	})
 	tooLate = send.NackTooLate() - tooLate
 	c.mu.Unlock()
 	c.logRetransmitted(nack, resent, now)
-	// A receiver still asking for packets too old to resend is stuck on
-	// them (typically a key frame that a congested link lost): a fresh key
+	// A receiver still asking for packets too old to resend, or whose
+	// retransmissions the congested link's budget has refused for a while,
+	// is stuck on them (typically a key frame the link lost): a fresh key
 	// frame frees it sooner than its own PLI would.
-	if tooLate > 0 && c.kind == "video" && c.typ != "pipe" && c.active() {
+	stuck := tooLate > 0
+	switch {
+	case refused == 0:
+		if resent > 0 {
+			c.rtxRefusedMs.Store(0)
+		}
+	case c.rtxRefusedMs.Load() == 0:
+		c.rtxRefusedMs.Store(max(now, 1))
+	case now-c.rtxRefusedMs.Load() >= rtxRefusedKeyFrameMs:
+		stuck = true
+	}
+	if stuck && c.kind == "video" && c.typ != "pipe" && c.active() {
 		if last := c.lateKeyFrameMs.Load(); now-last >= lateKeyFrameIntervalMs && c.lateKeyFrameMs.CompareAndSwap(last, now) {
+			c.rtxRefusedMs.Store(0)
 			c.requestProducerKeyFrame(c.currentOrTarget(), now)
 		}
 	}
@@ -931,6 +963,8 @@ func (c *Consumer) switchTo(p *rtpPacket, sel layerSelector) {
 		newNtp, ok2 := c.producer.rtpToNtp(p.encodingIdx, p.hdr.Timestamp)
 		c.tsOffset = layerselect.SwitchTimestampOffset(c.lastOutTs, p.hdr.Timestamp, oldNtp, newNtp, ok1 && ok2, c.clockRate)
 	}
+	// Retransmissions of the stream left are of no use past this key frame.
+	c.resendFloorPending = c.haveSent
 	c.encodingIdx = p.encodingIdx
 	// The stream waited for is here: nothing more to drop (congestion).
 	c.bweDropCurrent.Store(false)

@@ -112,8 +112,13 @@ type SendStream struct {
 	// nackTooLate counts NACKed packets not resent because they could
 	// no longer arrive in time (MaxNackDelayMs).
 	nackTooLate uint64
-	pliCount    uint64
-	firCount    uint64
+	// floorSeq is the first packet of a new source (a simulcast switch):
+	// packets before it are not resent, for a decoder restarted by its
+	// key frame has no use for them. floorAtMs 0: no floor.
+	floorSeq  uint16
+	floorAtMs int64
+	pliCount  uint64
+	firCount  uint64
 
 	packetsLost  int32
 	fractionLost uint8
@@ -137,6 +142,21 @@ type SendStream struct {
 
 // maxResendPerItem: a NACK item names a packet and up to 16 following ones.
 const maxResendPerItem = 17
+
+// resendFloorMs is how long SetResendFloor holds: past it a NACK for a
+// packet before the floor is too late anyway, and sequence numbers may
+// have wrapped.
+const resendFloorMs = 2 * MaxNackDelayMs
+
+// SetResendFloor marks seq, a key frame that starts a new source on this
+// stream, as the oldest packet worth resending: retransmissions of the
+// previous source would take a congested link's capacity from the key
+// frame's own repairs.
+func (s *SendStream) SetResendFloor(seq uint16, nowMs int64) {
+	s.mu.Lock()
+	s.floorSeq, s.floorAtMs = seq, max(nowMs, 1)
+	s.mu.Unlock()
+}
 
 // NewSendStream creates the state of an outgoing stream.
 func NewSendStream(cfg SendConfig) *SendStream {
@@ -280,10 +300,11 @@ func (s *SendStream) collect(pair rtcp.NackPair, nowMs int64) []uint16 {
 	if s.rttMs <= 0 {
 		rtt = DefaultRttMs
 	}
+	floor := s.floorAtMs != 0 && nowMs-s.floorAtMs < resendFloorMs
 	seq := pair.PacketID
 	mask := pair.LostPackets
 	for i := 0; i < maxResendPerItem; i++ {
-		if i == 0 || mask&(1<<(i-1)) != 0 {
+		if (i == 0 || mask&(1<<(i-1)) != 0) && !(floor && int16(seq-s.floorSeq) < 0) {
 			it := s.buffer.get(seq)
 			// A retransmission that would reach the receiver more than
 			// MaxNackDelayMs after the packet's newer neighbours is too late

@@ -332,3 +332,34 @@ func TestSendStreamNackTooLate(t *testing.T) {
 		})
 	}
 }
+
+// After SetResendFloor (a simulcast switch's key frame), NACKs for packets
+// of the previous source get nothing for 2 s; the floor's own packet and
+// later ones are resent.
+func TestSendStreamResendFloor(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		nack    []uint16
+		atMs    int64
+		resends int
+	}{
+		{"before the floor", []uint16{101, 102}, 200, 0},
+		{"across the floor", []uint16{102, 103, 104}, 200, 2},
+		{"floor expired", []uint16{101}, 103 + 2*MaxNackDelayMs, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := videoSendConfig(true)
+			cfg.MaxRetransmissionDelayMs = 10000
+			s := NewSendStream(cfg)
+			for seq := uint16(100); seq < 106; seq++ {
+				s.SendPacket(mkPacket(t, seq, uint32(seq)*90, false, []byte{1}, 0), int64(seq))
+			}
+			s.SetResendFloor(103, 103)
+			n := 0
+			s.ReceiveNack(nackOf(tc.nack...), tc.atMs, func([]byte, bool) { n++ })
+			if n != tc.resends {
+				t.Fatalf("resent %d, want %d", n, tc.resends)
+			}
+		})
+	}
+}
