@@ -461,13 +461,20 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
         // Chromium counts a freeze once it ends: look 2 s past the lift
         // (or at the last row) for freezes that ended just after it.
         const end = sampleAt(sub, afterMs > 0 ? liftAt + 2000 : liftAt);
-        const stepDown = sub.events.find((e) => e.t >= capAt && e.layers && e.layers.spatialLayer < TOP_LAYER);
-        // Back: the consumer on the top layer again and the page decoding
-        // it (full width, >= 15 frames/s).
+        // Step down: a layer below the one forwarded when the cap began, a
+        // lower stream or (the ladder's 15 fps step) the same stream at
+        // a lower frame rate.
+        const atCap = before.layers || { spatialLayer: TOP_LAYER, temporalLayer: 0 };
+        const lower = (l) => l.spatialLayer < atCap.spatialLayer
+          || (l.spatialLayer === atCap.spatialLayer && l.temporalLayer < atCap.temporalLayer);
+        const stepDown = sub.events.find((e) => e.t >= capAt && e.layers && lower(e.layers));
+        // Back: the consumer on the top layer again, at the frame rate it
+        // had before the cap, and the page decoding it (full width,
+        // >= 15 frames/s).
         let back;
         if (afterMs > 0) {
           back = sub.samples.find((s) => s.t > liftAt && s.layers && s.layers.spatialLayer === TOP_LAYER
-            && s.rx.frameWidth === TOP_WIDTH && s.fps >= 15);
+            && s.layers.temporalLayer >= atCap.temporalLayer && s.rx.frameWidth === TOP_WIDTH && s.fps >= 15);
         }
         const sendRates = capRows.map((s) => s.sendBitrate).filter((x) => typeof x === 'number');
         const rtxRates = capRows.map((s) => s.rtxBitrate).filter((x) => typeof x === 'number');
