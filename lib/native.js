@@ -2,25 +2,18 @@
 
 const path = require('path');
 
-// The addon links libgosfu.so, found beside it through its rpath.
-const candidates = [
-  path.join(__dirname, '..', 'build', 'Release', 'gosfu.node'),
-  path.join(__dirname, '..', 'build', 'Debug', 'gosfu.node'),
-];
+// The addon: build/Release (built from source by npm install) or, failing
+// that, the prebuild for this platform under prebuilds/<platform>-<arch>/
+// (node-gyp-build's convention). The addon links libgosfu.so, found beside
+// it through its rpath.
+const root = path.join(__dirname, '..');
 
 let binding;
-let lastError;
-for (const file of candidates) {
-  try {
-    binding = require(file);
-    break;
-  } catch (error) {
-    lastError = error;
-  }
-}
-if (!binding) {
-  const error = new Error(`gosfu: the native addon is not built (run npm install): ${lastError && lastError.message}`);
-  throw error;
+try {
+  binding = require('node-gyp-build')(root);
+} catch (error) {
+  throw new Error(`gosfu: no native engine for ${process.platform}-${process.arch} (run npm install,`
+    + ` or npm install --build-from-source with Go and a C compiler): ${error.message}`);
 }
 
 module.exports = binding;

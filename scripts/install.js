@@ -1,7 +1,11 @@
 'use strict';
 
-// npm install hook: builds the Go engine and the N-API shim with node-gyp
-// against the headers of the running Node (no header download).
+// npm install hook. A package with a prebuild for this platform
+// (prebuilds/<platform>-<arch>/, made by scripts/prebuild.js) needs nothing
+// more: this checks that it loads and stops. Otherwise, or with
+// --build-from-source (npm_config_build_from_source) or
+// GOSFU_BUILD_FROM_SOURCE=1, it builds the Go engine and the N-API shim with
+// node-gyp against the headers of the running Node (no header download).
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -12,6 +16,27 @@ const root = path.join(__dirname, '..');
 function fail(msg) {
   console.error(msg);
   process.exit(1);
+}
+
+const fromSource = process.env.npm_config_build_from_source === 'true'
+  || process.env.GOSFU_BUILD_FROM_SOURCE === '1';
+
+/** Whether a prebuild for this platform loads (in a child: a failed dlopen stays there). */
+function prebuildLoads() {
+  if (!fs.existsSync(path.join(root, 'prebuilds'))) return false;
+  const res = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'lib', 'native.js'))})`], {
+    env: { ...process.env, PREBUILDS_ONLY: '1' }, encoding: 'utf8',
+  });
+  if (res.status !== 0) {
+    console.error(`gosfu: the prebuilt engine does not load here, building from source:\n${(res.stderr || '').trim().split('\n').slice(-3).join('\n')}`);
+    return false;
+  }
+  return true;
+}
+
+if (!fromSource && prebuildLoads()) {
+  console.log(`gosfu: using the prebuilt engine for ${process.platform}-${process.arch}`);
+  process.exit(0);
 }
 
 const problem = checkGo();

@@ -24,12 +24,16 @@ function run(cmd, args, opts) {
   });
 }
 
-async function mocha(totals) {
+async function mocha(totals, node = { bin: process.execPath }) {
   const summary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gosfu-test-')), 'mocha.json');
   const mochaBin = require.resolve('mocha/bin/mocha.js');
   const args = [mochaBin, '--reporter', path.join(root, 'test', 'reporter.js')];
   const extra = process.argv.slice(2);
-  const code = await run(process.execPath, args.concat(extra), {
+  if (node.major) {
+    console.log(`\n== the JS tests on Node ${node.major} (${node.bin}), without ${ONCE.join(', ')}`);
+    for (const file of ONCE) args.push('--ignore', file);
+  }
+  const code = await run(node.bin, args.concat(extra), {
     stdio: 'inherit', env: { ...process.env, GOSFU_MOCHA_SUMMARY: summary },
   });
   let counts = { passed: 0, failed: 0, skipped: 0 };
@@ -40,9 +44,62 @@ async function mocha(totals) {
     counts.failed++;
   }
   if (code !== 0 && counts.failed === 0) counts.failed++;
+  if (node.major) console.log(`Node ${node.major}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   totals.passed += counts.passed;
   totals.failed += counts.failed;
   totals.skipped += counts.skipped;
+}
+
+// The Node majors maintained today: the JS tests run on each of them
+// besides the Node running this script (GOSFU_NODE_MAJORS overrides the
+// list; empty skips). Their binaries are npm's node-linux-<arch> packages,
+// fetched once into node_modules/.cache (before the network namespace,
+// which has no network).
+const NODE_MAJORS = (process.env.GOSFU_NODE_MAJORS ?? '22,24,26').split(',').filter(Boolean);
+// Run on the first Node only: what it measures is the engine and Chromium
+// under shaping, not Node, and two minutes a run.
+const ONCE = ['test/test-bwe-browser.js'];
+
+/**
+ * The Node binary of npm's node-<platform>-<arch>@major package, fetched
+ * into node_modules/.cache/gosfu-node once: { bin } or { error }.
+ */
+function fetchNode(arch, major) {
+  const { spawnSync } = require('child_process');
+  const dir = path.join(root, 'node_modules', '.cache', 'gosfu-node', `${process.platform}-${arch}-${major}`);
+  const bin = path.join(dir, 'package', 'bin', 'node');
+  if (!fs.existsSync(bin)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const pkg = `node-${process.platform}-${arch}@${major}`;
+    const res = spawnSync('npm', ['pack', '--silent', pkg], { cwd: dir, encoding: 'utf8' });
+    const tgz = res.status === 0 ? res.stdout.trim().split('\n').pop() : '';
+    if (!tgz || spawnSync('tar', ['xzf', tgz], { cwd: dir }).status !== 0 || !fs.existsSync(bin)) {
+      return { error: `cannot fetch ${pkg} from the npm registry: ${(res.stderr || '').trim().split('\n').pop()}` };
+    }
+    fs.rmSync(path.join(dir, tgz));
+  }
+  return { bin };
+}
+
+/**
+ * The other majors' Node binaries ({ nodes: [{ major, bin }] } or
+ * { error }), and an arm64 Node for the cross-built engine's test
+ * (test-prebuild.js, under qemu-user) in GOSFU_ARM64_NODE.
+ */
+function fetchNodes() {
+  const own = process.versions.node.split('.')[0];
+  const nodes = [];
+  for (const major of NODE_MAJORS.filter((m) => m !== own)) {
+    const { bin, error } = fetchNode(process.arch, major);
+    if (error) return { error };
+    nodes.push({ major, bin });
+  }
+  if (process.arch === 'x64' && !process.env.GOSFU_ARM64_NODE) {
+    const { bin } = fetchNode('arm64', own);
+    if (bin) process.env.GOSFU_ARM64_NODE = bin;
+  }
+  return { nodes };
 }
 
 // The Go suite runs under the race detector; the tests that count
@@ -116,8 +173,9 @@ function maybeReexecInNetns() {
   }
   const go = process.env.GOSFU_GO || 'go';
   spawnSync(go, ['list', '-deps', '-test', './...'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodes = JSON.stringify(fetchNodes());
   const res = spawnSync(netns, [process.execPath, __filename, ...process.argv.slice(2)], {
-    cwd: root, stdio: 'inherit', env: { ...process.env, GOSFU_IN_NETNS: '1' },
+    cwd: root, stdio: 'inherit', env: { ...process.env, GOSFU_IN_NETNS: '1', GOSFU_TEST_NODES: nodes },
   });
   process.exit(res.status === null ? 1 : res.status);
 }
@@ -126,7 +184,17 @@ function maybeReexecInNetns() {
   maybeReexecInNetns();
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const only = process.env.GOSFU_TEST_ONLY; // 'js' or 'go' for quick local runs
-  if (only !== 'go') await mocha(totals);
+  if (only !== 'go') {
+    await mocha(totals);
+    const { nodes, error } = process.env.GOSFU_TEST_NODES ? JSON.parse(process.env.GOSFU_TEST_NODES) : fetchNodes();
+    if (error && process.env.CI === 'true') {
+      console.log(`FAIL: ${error}`);
+      totals.failed++;
+    } else if (error) {
+      console.log(`note: ${error}: the JS tests ran on Node ${process.versions.node} only`);
+    }
+    for (const node of nodes || []) await mocha(totals, node);
+  }
   if (only !== 'js') {
     for (const goRun of goRuns) await goTests(totals, goRun);
   }
