@@ -60,6 +60,13 @@ describe('prebuilt engine for linux-arm64', function () {
       assert.equal(elf.toString('latin1', 1, 4), 'ELF', f);
       assert.equal(elf.readUInt16LE(18), 183, `${f} is not an AArch64 binary`);
     }
+    // The README promises glibc 2.34: no symbol of a later version.
+    for (const f of ['libgosfu.so', 'gosfu.napi.glibc.node']) {
+      const dump = spawnSync('aarch64-linux-gnu-objdump', ['-T', path.join(dir, f)], { encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+      const newest = [...dump.stdout.matchAll(/GLIBC_2\.(\d+)/g)].reduce((m, x) => Math.max(m, Number(x[1])), 0);
+      assert.ok(newest > 0 && newest <= 34, `${f} needs GLIBC_2.${newest}`);
+    }
     assert.match(out, /linux-arm64: symbols present/);
     assert.match(out, /media through the arm64 engine: 44 bytes/);
   });
