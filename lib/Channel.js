@@ -2,7 +2,7 @@
 
 const native = require('./native');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
-const { InvalidStateError, errorFromEngine } = require('./errors');
+const { WorkerClosedError, errorFromEngine } = require('./errors');
 const { Logger } = require('./Logger');
 
 const logger = new Logger('Channel');
@@ -70,7 +70,7 @@ class Channel extends EnhancedEventEmitter {
    * Synchronous request for quick, non-blocking engine methods.
    */
   requestSync(method, handlerId, data) {
-    if (this._closed) throw new InvalidStateError(`Channel closed, cannot send request [method:${method}]`);
+    if (this._closed) throw new WorkerClosedError(`Channel closed, cannot send request [method:${method}]`);
     let out;
     try {
       out = native.request(this._engine, method, handlerId || '', encode(data));
@@ -93,7 +93,7 @@ class Channel extends EnhancedEventEmitter {
    */
   requestAsync(method, handlerId, data) {
     if (this._closed) {
-      return Promise.reject(new InvalidStateError(`Channel closed, cannot send request [method:${method}]`));
+      return Promise.reject(new WorkerClosedError(`Channel closed, cannot send request [method:${method}]`));
     }
     const id = (this._nextId = (this._nextId + 1) >>> 0);
     return new Promise((resolve, reject) => {
@@ -108,7 +108,7 @@ class Channel extends EnhancedEventEmitter {
       }
       if (!sent) {
         this._pending.delete(String(id));
-        reject(new InvalidStateError(`Channel closed, cannot send request [method:${method}]`));
+        reject(new WorkerClosedError(`Channel closed, cannot send request [method:${method}]`));
       }
     });
   }
@@ -118,7 +118,7 @@ class Channel extends EnhancedEventEmitter {
     this._closed = true;
     native.closeEngine(this._engine);
     for (const { reject, method } of this._pending.values()) {
-      reject(new InvalidStateError(`Channel closed, pending request aborted [method:${method}]`));
+      reject(new WorkerClosedError(`Channel closed, pending request aborted [method:${method}]`));
     }
     this._pending.clear();
   }

@@ -24,6 +24,18 @@ class InvalidStateError extends Error {
 }
 
 /**
+ * A method was called on a closed Worker, or a request was pending when it
+ * closed (mediasoup 3.27's class); an InvalidStateError too.
+ */
+class WorkerClosedError extends InvalidStateError {
+  constructor(message) {
+    super(message);
+    this.name = 'WorkerClosedError';
+    Error.captureStackTrace(this, WorkerClosedError);
+  }
+}
+
+/**
  * A referenced entity (a Producer, a DataProducer…) does not exist.
  */
 class NotFoundError extends Error {
@@ -42,9 +54,12 @@ function errorFromEngine({ name, message } = {}) {
     case 'TypeError': return new TypeError(message);
     case 'UnsupportedError': return new UnsupportedError(message);
     case 'InvalidStateError': return new InvalidStateError(message);
+    case 'WorkerClosedError': return new WorkerClosedError(message);
     case 'NotFoundError': return new NotFoundError(message);
     default: return new Error(message);
   }
 }
 
-module.exports = { UnsupportedError, InvalidStateError, NotFoundError, errorFromEngine };
+module.exports = {
+  UnsupportedError, InvalidStateError, WorkerClosedError, NotFoundError, errorFromEngine,
+};

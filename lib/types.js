@@ -1,7 +1,10 @@
 'use strict';
 
-// Runtime classes, as mediasoup's `types` export exposes them.
-const { UnsupportedError, InvalidStateError, NotFoundError } = require('./errors');
+// The runtime classes of the types mediasoup's `types` export names (there,
+// types only).
+const {
+  UnsupportedError, WorkerClosedError, InvalidStateError, NotFoundError,
+} = require('./errors');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { Worker } = require('./Worker');
 const { Router } = require('./Router');
@@ -21,6 +24,7 @@ const { ActiveSpeakerObserver } = require('./ActiveSpeakerObserver');
 
 module.exports = {
   UnsupportedError,
+  WorkerClosedError,
   InvalidStateError,
   NotFoundError,
   EnhancedEventEmitter,

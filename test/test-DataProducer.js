@@ -12,7 +12,7 @@ const {
 } = require('./helpers');
 
 const {
-  InvalidStateError, NotFoundError, DataProducer,
+  InvalidStateError, WorkerClosedError, NotFoundError, DataProducer,
 } = gosfu.types;
 
 function deepFreeze(object) {
@@ -668,7 +668,7 @@ describe('DataProducer send() on a DirectTransport', () => {
     assert.deepEqual(dataConsumer2.subchannels, [1, 2, 22, 666]);
   });
 
-  it('a closed DataProducer drops messages; after its Worker closed, send() throws InvalidStateError', async () => {
+  it('a closed DataProducer drops messages; after its Worker closed, send() throws WorkerClosedError', async () => {
     const warnings = captureLogs('onwarn');
     const dataProducer = await directTransport.produceData();
     const dataConsumer = await directTransport.consumeData({ dataProducerId: dataProducer.id });
@@ -686,7 +686,7 @@ describe('DataProducer send() on a DirectTransport', () => {
     const dataProducer2 = await directTransport.produceData();
     await closeWorker(worker);
     assert.equal(dataProducer2.closed, true);
-    assertThrows(() => dataProducer2.send('foo'), InvalidStateError,
+    assertThrows(() => dataProducer2.send('foo'), WorkerClosedError,
       'Channel closed, cannot send request [method:dataProducer.send]');
     // Argument errors come first.
     assertThrows(() => dataProducer2.send(1), TypeError, 'message must be a string or a Buffer');

@@ -6,7 +6,7 @@ const gosfu = require('../');
 const { waitFor, closeWorker, assertRejects } = require('./helpers');
 const expected = require('./helpers/rtpCapabilities');
 
-const { UnsupportedError, InvalidStateError } = gosfu.types;
+const { UnsupportedError, WorkerClosedError } = gosfu.types;
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -345,9 +345,9 @@ describe('Router', () => {
       assert.equal(worker.routersForTesting.size, 0);
     });
 
-    it('rejects with InvalidStateError if the worker is closed', async () => {
+    it('rejects with WorkerClosedError if the worker is closed', async () => {
       worker.close();
-      await assertRejects(worker.createRouter({ mediaCodecs }), InvalidStateError,
+      await assertRejects(worker.createRouter({ mediaCodecs }), WorkerClosedError,
         'Channel closed, cannot send request [method:worker.createRouter]');
     });
   });
@@ -441,7 +441,7 @@ describe('Router', () => {
       ]);
       assert.equal(router.closed, true);
       assert.equal(worker.routersForTesting.size, 0);
-      await assertRejects(router.dump(), InvalidStateError, 'Channel closed, cannot send request [method:router.dump]');
+      await assertRejects(router.dump(), WorkerClosedError, 'Channel closed, cannot send request [method:router.dump]');
       router.close();
       assert.equal(order.length, 3);
     });

@@ -9,7 +9,7 @@ const {
   waitFor, waitUntil, closeWorker, assertRejects, tmpDir, makeDtlsFiles,
 } = require('./helpers');
 
-const { InvalidStateError } = gosfu.types;
+const { WorkerClosedError } = gosfu.types;
 
 const RU_FIELDS = [
   'ru_utime', 'ru_stime', 'ru_maxrss', 'ru_ixrss', 'ru_idrss', 'ru_isrss',
@@ -263,17 +263,17 @@ describe('Worker', () => {
       assert.equal(worker.died, false);
     });
 
-    it('methods reject with InvalidStateError once closed', async () => {
+    it('methods reject with WorkerClosedError once closed', async () => {
       worker = await gosfu.createWorker();
       worker.close();
       // Right after close() and after 'subprocessclose'.
       for (let round = 0; round < 2; round++) {
-        await assertRejects(worker.dump(), InvalidStateError, 'Channel closed, cannot send request [method:worker.dump]');
-        await assertRejects(worker.getResourceUsage(), InvalidStateError,
+        await assertRejects(worker.dump(), WorkerClosedError, 'Channel closed, cannot send request [method:worker.dump]');
+        await assertRejects(worker.getResourceUsage(), WorkerClosedError,
           'Channel closed, cannot send request [method:worker.getResourceUsage]');
-        await assertRejects(worker.updateSettings({ logLevel: 'error' }), InvalidStateError,
+        await assertRejects(worker.updateSettings({ logLevel: 'error' }), WorkerClosedError,
           'Channel closed, cannot send request [method:worker.updateSettings]');
-        await assertRejects(worker.createRouter(), InvalidStateError,
+        await assertRejects(worker.createRouter(), WorkerClosedError,
           'Channel closed, cannot send request [method:worker.createRouter]');
         if (round === 0) await waitFor(worker, 'subprocessclose');
       }
@@ -333,7 +333,7 @@ describe('Worker', () => {
         ['observer close', true],
       ]);
       assert.equal(router.closed, true);
-      await assertRejects(worker.dump(), InvalidStateError, 'Channel closed, cannot send request [method:worker.dump]');
+      await assertRejects(worker.dump(), WorkerClosedError, 'Channel closed, cannot send request [method:worker.dump]');
       // close() after death does nothing more.
       worker.close();
       assert.equal(order.length, 4);

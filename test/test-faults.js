@@ -66,7 +66,7 @@ describe('engine faults', function () {
     assert.equal(message.died.closed, true);
     assert.equal(message.died.flag, true);
     assert.equal(message.otherWorker, true);
-    assert.equal(message.afterDeath, 'InvalidStateError');
+    assert.equal(message.afterDeath, 'WorkerClosedError');
     assert.equal(code, 0, stderr);
     assert.equal(signal, null);
   });

@@ -9,7 +9,7 @@ const {
   waitFor, closeWorker, assertRejects, runChild, jsonLines,
 } = require('./helpers');
 
-const { InvalidStateError } = gosfu.types;
+const { WorkerClosedError } = gosfu.types;
 
 const CHILD = 'native-child.js';
 
@@ -107,7 +107,7 @@ describe('native boundary', () => {
         const results = await Promise.all(pending);
         for (const result of results) {
           if (result === 'ok') continue;
-          assert.equal(result.constructor, InvalidStateError);
+          assert.equal(result.constructor, WorkerClosedError);
           assert.equal(result.message, 'Channel closed, pending request aborted [method:worker.createRouter]');
         }
         assert.equal(results.length, 1000);
@@ -116,7 +116,7 @@ describe('native boundary', () => {
         // Negative check: no late event after close.
         await new Promise((resolve) => setTimeout(resolve, 100));
         assert.equal(afterClose, 0);
-        await assertRejects(worker.channel.requestAsync('worker.dump'), InvalidStateError,
+        await assertRejects(worker.channel.requestAsync('worker.dump'), WorkerClosedError,
           'Channel closed, cannot send request [method:worker.dump]');
       }
       // The engine is still healthy.
