@@ -99,7 +99,29 @@ function fetchNodes() {
     const { bin } = fetchNode('arm64', own);
     if (bin) process.env.GOSFU_ARM64_NODE = bin;
   }
+  fetchMediasoup();
   return { nodes };
+}
+
+/**
+ * mediasoup 3.27.1's package (sources and types only: npm pack runs no
+ * install script), for test-package-surface.js's comparison of every type's
+ * shape: MEDIASOUP_PACKAGE_DIR.
+ */
+function fetchMediasoup() {
+  if (process.env.MEDIASOUP_PACKAGE_DIR) return;
+  const { spawnSync } = require('child_process');
+  const dir = path.join(root, 'node_modules', '.cache', 'mediasoup-3.27.1');
+  const pkg = path.join(dir, 'package');
+  if (!fs.existsSync(path.join(pkg, 'node', 'lib', 'types.d.ts'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const res = spawnSync('npm', ['pack', '--silent', 'mediasoup@3.27.1'], { cwd: dir, encoding: 'utf8' });
+    const tgz = res.status === 0 ? res.stdout.trim().split('\n').pop() : '';
+    if (!tgz || spawnSync('tar', ['xzf', tgz], { cwd: dir }).status !== 0) return;
+    fs.rmSync(path.join(dir, tgz));
+  }
+  process.env.MEDIASOUP_PACKAGE_DIR = pkg;
 }
 
 // The Go suite runs under the race detector; the tests that count
@@ -185,8 +207,8 @@ function maybeReexecInNetns() {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const only = process.env.GOSFU_TEST_ONLY; // 'js' or 'go' for quick local runs
   if (only !== 'go') {
-    await mocha(totals);
     const { nodes, error } = process.env.GOSFU_TEST_NODES ? JSON.parse(process.env.GOSFU_TEST_NODES) : fetchNodes();
+    await mocha(totals);
     if (error && process.env.CI === 'true') {
       console.log(`FAIL: ${error}`);
       totals.failed++;
