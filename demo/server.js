@@ -3,11 +3,15 @@
 // gosfu room demo: `npm start` (node demo/server.js).
 //
 // One HTTP server on 127.0.0.1 serves the page (demo/public/index.html and the
-// page script, bundled with mediasoup-client by esbuild at start-up) and a
-// WebSocket for signalling on /ws. Everyone who opens the page joins the one
-// room: they publish camera and microphone and see everyone else, and chat
-// over DataChannels (each participant produces one DataProducer labelled
-// 'chat' on its send transport; every other participant consumes it).
+// page script, bundled with mediasoup-client by esbuild at start-up), a
+// WebSocket for signalling on /ws and the server's view of the room as JSON
+// on /api/stats. Everyone who opens the page joins the one room: they publish
+// camera (simulcast, three encodings) and microphone and see everyone else,
+// and chat over DataChannels (each participant produces one DataProducer
+// labelled 'chat' on its send transport; every other participant consumes
+// it). An ActiveSpeakerObserver on the router names the dominant speaker;
+// each video consumer's layers ('layerschange') go to its page, which can
+// choose the layer it receives (setPreferredLayers).
 //
 // Environment:
 //   PORT               HTTP port (default 3000; 0 picks a free one)
@@ -81,10 +85,20 @@ async function buildPage() {
  * producers, consumers, dataProducers, dataConsumers }.
  */
 class Room {
-  constructor({ router, webRtcTransportOptions }) {
+  constructor({ router, activeSpeakerObserver, webRtcTransportOptions }) {
     this.router = router;
     this.webRtcTransportOptions = webRtcTransportOptions;
     this.peers = new Map();
+    // The dominant speaker, pushed to every page ('dominantspeaker') and
+    // given to those who join later.
+    this.dominantPeerId = undefined;
+    this.activeSpeakerObserver = activeSpeakerObserver;
+    activeSpeakerObserver.on('dominantspeaker', ({ producer }) => {
+      const { peerId } = producer.appData;
+      if (!this.peers.has(peerId)) return;
+      this.dominantPeerId = peerId;
+      for (const peer of this.joinedPeers()) notify(peer, 'dominantspeaker', { peerId });
+    });
   }
 
   joinedPeers(except) {
@@ -121,6 +135,7 @@ class Room {
     // and with them the other peers' consumers of those (they get
     // 'producerclose' / 'dataproducerclose').
     for (const transport of peer.transports.values()) transport.close();
+    if (this.dominantPeerId === peer.id) this.dominantPeerId = undefined;
     if (peer.joined) {
       for (const other of this.joinedPeers(peer)) notify(other, 'peerClosed', { peerId: peer.id });
       log(`peer left: ${peer.displayName} (${peer.id}); ${this.joinedPeers().length} in the room`);
@@ -175,7 +190,11 @@ class Room {
           for (const dataProducer of other.dataProducers.values()) this.createDataConsumer(peer, other, dataProducer);
         }
         log(`peer joined: ${peer.displayName} (${peer.id}); ${this.joinedPeers().length} in the room`);
-        return { peerId: peer.id, peers: others.map((p) => this.peerInfo(p)) };
+        return {
+          peerId: peer.id,
+          peers: others.map((p) => this.peerInfo(p)),
+          dominantPeerId: this.dominantPeerId,
+        };
       }
 
       case 'produce': {
@@ -188,6 +207,11 @@ class Room {
         });
         peer.producers.set(producer.id, producer);
         producer.observer.on('close', () => peer.producers.delete(producer.id));
+        if (producer.kind === 'audio') {
+          await this.activeSpeakerObserver.addProducer({ producerId: producer.id }).catch((error) => {
+            log(`ActiveSpeakerObserver.addProducer() failed: ${error.message}`);
+          });
+        }
         for (const other of this.joinedPeers(peer)) this.createConsumer(other, peer, producer);
         return { id: producer.id };
       }
@@ -233,6 +257,17 @@ class Room {
         if (!consumer) throw new Error(`no consumer ${data.consumerId}`);
         await consumer.resume();
         return {};
+      }
+
+      case 'setConsumerPreferredLayers': {
+        const consumer = peer.consumers.get(data.consumerId);
+        if (!consumer) throw new Error(`no consumer ${data.consumerId}`);
+        if (!Number.isInteger(data.spatialLayer)) throw new Error('spatialLayer must be an integer');
+        await consumer.setPreferredLayers({
+          spatialLayer: data.spatialLayer,
+          temporalLayer: Number.isInteger(data.temporalLayer) ? data.temporalLayer : undefined,
+        });
+        return { preferredLayers: consumer.preferredLayers, currentLayers: consumer.currentLayers };
       }
 
       case 'requestKeyFrame': {
@@ -287,13 +322,25 @@ class Room {
       consumer.on('producerclose', gone);
       consumer.on('producerpause', () => notify(consumerPeer, 'consumerPaused', { consumerId: consumer.id }));
       consumer.on('producerresume', () => notify(consumerPeer, 'consumerResumed', { consumerId: consumer.id }));
+      // The layers being forwarded (simulcast / SVC) and the scores, for the
+      // page's overlay of that tile.
+      consumer.on('layerschange', (layers) => notify(consumerPeer, 'consumerLayersChanged', {
+        consumerId: consumer.id,
+        spatialLayer: layers ? layers.spatialLayer : null,
+        temporalLayer: layers && layers.temporalLayer !== undefined ? layers.temporalLayer : null,
+      }));
+      consumer.on('score', (score) => notify(consumerPeer, 'consumerScore', { consumerId: consumer.id, score }));
       notify(consumerPeer, 'newConsumer', {
         peerId: producerPeer.id,
         producerId: producer.id,
         id: consumer.id,
         kind: consumer.kind,
+        type: consumer.type,
         rtpParameters: consumer.rtpParameters,
         producerPaused: consumer.producerPaused,
+        preferredLayers: consumer.preferredLayers,
+        currentLayers: consumer.currentLayers,
+        score: consumer.score,
       });
     } catch (error) {
       log(`createConsumer() failed: ${error.message}`);
@@ -340,6 +387,190 @@ class Room {
   }
 }
 
+/**
+ * The server's view of the room for the page's stats panel (/api/stats):
+ * getStats() of every transport, producer and consumer, sampled once a
+ * second while someone asks for it (a page polls it; sampling stops 15 s
+ * after the last request), and the SFU's total bitrate over the last
+ * HISTORY samples. One sampler serves every page, so the engine is asked
+ * once a second whatever the number of pages watching.
+ */
+class StatsSampler {
+  static HISTORY = 120;
+
+  constructor(room, { intervalMs = 1000, idleMs = 15000 } = {}) {
+    this.room = room;
+    this.intervalMs = intervalMs;
+    this.idleMs = idleMs;
+    this.history = []; // { t, recv, send } bits/s, oldest first
+    this.transportHistory = new Map(); // transportId -> [recv + send bits/s], last 60
+    this.snapshot = undefined;
+    this.timer = undefined;
+    this.sampling = undefined;
+    this.lastDemand = 0;
+    this.cpu = { usage: process.cpuUsage(), at: process.hrtime.bigint() };
+  }
+
+  /** The latest snapshot; starts sampling if it was idle. */
+  async get() {
+    this.lastDemand = Date.now();
+    if (!this.timer) {
+      // After a pause the old history would be joined to the new one by a
+      // straight line: start again.
+      this.history = [];
+      this.transportHistory.clear();
+      this.timer = setInterval(() => this.tick(), this.intervalMs);
+      this.timer.unref();
+    }
+    if (!this.snapshot || Date.now() - this.snapshot.time > 2 * this.intervalMs) await this.sample();
+    return this.snapshot;
+  }
+
+  tick() {
+    if (Date.now() - this.lastDemand > this.idleMs) {
+      this.stop();
+      return;
+    }
+    this.sample().catch((error) => log(`stats sample failed: ${error.message}`));
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One sample at a time; concurrent callers share it. */
+  sample() {
+    if (!this.sampling) {
+      this.sampling = this.collect().then((snapshot) => {
+        this.snapshot = snapshot;
+      }).finally(() => {
+        this.sampling = undefined;
+      });
+    }
+    return this.sampling;
+  }
+
+  processFigures() {
+    const usage = process.cpuUsage();
+    const at = process.hrtime.bigint();
+    const wallUs = Number(at - this.cpu.at) / 1000;
+    const cpuUs = (usage.user - this.cpu.usage.user) + (usage.system - this.cpu.usage.system);
+    this.cpu = { usage, at };
+    return {
+      cpuPercent: wallUs > 0 ? Math.round((1000 * cpuUs) / wallUs) / 10 : 0,
+      rssMB: Math.round(process.memoryUsage.rss() / 1048576),
+      cores: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
+    };
+  }
+
+  async collect() {
+    const statsOf = (object) => (object.closed ? Promise.resolve([]) : object.getStats().catch(() => []));
+    const peers = this.room.joinedPeers();
+    const names = new Map(peers.map((p) => [p.id, p.displayName]));
+    const totals = {
+      recvBitrate: 0, sendBitrate: 0, peers: peers.length, transports: 0, producers: 0, consumers: 0,
+    };
+    const live = new Set();
+    const out = await Promise.all(peers.map(async (peer) => {
+      const transports = await Promise.all([...peer.transports.values()].map(async (transport) => {
+        const [s = {}] = await statsOf(transport);
+        const tuple = transport.iceSelectedTuple;
+        const row = {
+          id: transport.id,
+          direction: transport.appData.direction,
+          iceState: transport.iceState,
+          dtlsState: transport.dtlsState,
+          sctpState: transport.sctpState,
+          tuple: tuple ? `${tuple.protocol} ${tuple.localPort} ⇄ ${tuple.remotePort}` : undefined,
+          recvBitrate: s.recvBitrate || 0,
+          sendBitrate: s.sendBitrate || 0,
+          bytesReceived: s.bytesReceived || 0,
+          bytesSent: s.bytesSent || 0,
+          availableOutgoingBitrate: s.availableOutgoingBitrate,
+          rtpPacketLossReceived: s.rtpPacketLossReceived,
+          rtpPacketLossSent: s.rtpPacketLossSent,
+        };
+        totals.transports++;
+        totals.recvBitrate += row.recvBitrate;
+        totals.sendBitrate += row.sendBitrate;
+        live.add(transport.id);
+        const history = this.transportHistory.get(transport.id) || [];
+        history.push(row.recvBitrate + row.sendBitrate);
+        if (history.length > 60) history.shift();
+        this.transportHistory.set(transport.id, history);
+        row.history = history.slice();
+        return row;
+      }));
+      const producers = await Promise.all([...peer.producers.values()].map(async (producer) => {
+        const streams = (await statsOf(producer)).map((s) => ({
+          rid: s.rid,
+          ssrc: s.ssrc,
+          mimeType: s.mimeType,
+          bitrate: s.bitrate || 0,
+          score: s.score,
+          packetCount: s.packetCount || 0,
+          packetsLost: s.packetsLost || 0,
+          jitter: s.jitter,
+          nackCount: s.nackCount || 0,
+          pliCount: s.pliCount || 0,
+          firCount: s.firCount || 0,
+        })).sort((a, b) => String(a.rid || '').localeCompare(String(b.rid || '')));
+        totals.producers++;
+        return {
+          id: producer.id,
+          kind: producer.kind,
+          type: producer.type,
+          paused: producer.paused,
+          bitrate: streams.reduce((sum, s) => sum + s.bitrate, 0),
+          streams,
+        };
+      }));
+      const consumers = await Promise.all([...peer.consumers.values()].map(async (consumer) => {
+        const stats = await statsOf(consumer);
+        const s = stats.find((x) => x.type === 'outbound-rtp') || {};
+        totals.consumers++;
+        return {
+          id: consumer.id,
+          kind: consumer.kind,
+          type: consumer.type,
+          producerPeerId: consumer.appData.peerId,
+          producerPeerName: names.get(consumer.appData.peerId),
+          paused: consumer.paused,
+          producerPaused: consumer.producerPaused,
+          currentLayers: consumer.currentLayers,
+          preferredLayers: consumer.preferredLayers,
+          score: consumer.score,
+          bitrate: s.bitrate || 0,
+          packetCount: s.packetCount || 0,
+          packetsLost: s.packetsLost || 0,
+          roundTripTime: s.roundTripTime,
+          nackCount: s.nackCount || 0,
+          pliCount: s.pliCount || 0,
+        };
+      }));
+      return {
+        id: peer.id, displayName: peer.displayName, transports, producers, consumers,
+      };
+    }));
+    for (const id of this.transportHistory.keys()) {
+      if (!live.has(id)) this.transportHistory.delete(id);
+    }
+    const time = Date.now();
+    this.history.push({ t: time, recv: totals.recvBitrate, send: totals.sendBitrate });
+    if (this.history.length > StatsSampler.HISTORY) this.history.shift();
+    return {
+      time,
+      intervalMs: this.intervalMs,
+      engine: { name: 'gosfu', version: gosfu.version },
+      process: this.processFigures(),
+      totals,
+      history: this.history.slice(),
+      peers: out,
+    };
+  }
+}
+
 function send(socket, message) {
   if (socket.readyState === 1) socket.send(JSON.stringify(message));
 }
@@ -370,8 +601,10 @@ async function start({
     process.exit(1);
   });
   const router = await worker.createRouter({ mediaCodecs });
+  const activeSpeakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
   const room = new Room({
     router,
+    activeSpeakerObserver,
     webRtcTransportOptions: {
       listenInfos: [
         { protocol: 'udp', ip: mediaIp, announcedAddress },
@@ -389,9 +622,18 @@ async function start({
     '/style.css': { type: 'text/css; charset=utf-8', body: styleCss },
     '/app.js': { type: 'text/javascript; charset=utf-8', body: page.js },
   };
+  const sampler = new StatsSampler(room);
   const server = http.createServer((req, res) => {
-    const file = files[new URL(req.url, 'http://x').pathname];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const pathname = new URL(req.url, 'http://x').pathname;
+    const file = files[pathname];
+    if (req.method === 'GET' && pathname === '/api/stats') {
+      sampler.get().then((snapshot) => {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(snapshot));
+      }, (error) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error && error.message));
+      });
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
     } else if (!file) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -434,6 +676,7 @@ async function start({
   function close() {
     if (!closing) {
       closing = (async () => {
+        sampler.stop();
         for (const client of wss.clients) client.close(1001, 'server shutting down');
         await new Promise((resolve) => wss.close(() => resolve()));
         if (server.closeAllConnections) server.closeAllConnections();
