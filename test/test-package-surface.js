@@ -77,8 +77,9 @@ const MEDIASOUP_INDEX = [
 ];
 const MEDIASOUP_ERRORS = ['NotFoundError', 'UnsupportedError', 'WorkerClosedError'];
 const MEDIASOUP_EXTRAS = ['EnhancedEventEmitter', 'enhancedOnce'];
-// mediasoup's ORTC helpers. gosfu's ORTC logic is in Go (gosfu/ortc); what
-// its engine answers without a worker is given; the others are absent.
+// mediasoup's ORTC helpers. gosfu's ORTC logic is in Go (gosfu/ortc); its
+// engine answers them without a worker, except the one that has no
+// counterpart.
 const MEDIASOUP_ORTC = [
   'canConsume', 'generateRouterRtpCapabilities', 'getConsumableRtpParameters',
   'getConsumerRtpParameters', 'getPipeConsumerRtpParameters', 'getProducerRtpParametersMapping',
@@ -86,15 +87,7 @@ const MEDIASOUP_ORTC = [
   'validateAndNormalizeSctpStreamParameters',
 ];
 const ORTC_ABSENT = {
-  generateRouterRtpCapabilities: 'no engine request (router creation does it in Go)',
-  getConsumableRtpParameters: 'no engine request (produce() does it in Go)',
-  getConsumerRtpParameters: 'no engine request (consume() does it in Go)',
-  getPipeConsumerRtpParameters: 'no engine request (pipe consume() does it in Go)',
-  getProducerRtpParametersMapping: 'no engine request (produce() does it in Go)',
   serializeRtpMapping: 'flatbuffers encoding of mediasoup\'s worker channel: nothing to encode in-process',
-  validateAndNormalizeRtpCapabilities: 'no engine request (consume()/canConsume() validate in Go)',
-  validateAndNormalizeRtpParameters: 'no engine request (produce() validates in Go)',
-  validateAndNormalizeSctpStreamParameters: 'no engine request (produceData() validates in Go)',
 };
 
 // What gosfu's types still lack against mediasoup's, each declared here as an

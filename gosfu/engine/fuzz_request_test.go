@@ -225,6 +225,22 @@ func FuzzGlobalRequest(f *testing.F) {
 	f.Add("canConsume", []byte(`{"consumableRtpParameters":{"codecs":[{"mimeType":"audio/opus","payloadType":100,"clockRate":48000,"channels":2}],"encodings":[{"ssrc":1}]},"rtpCapabilities":{"codecs":[{"kind":"audio","mimeType":"audio/opus","preferredPayloadType":100,"clockRate":48000,"channels":2}]}}`))
 	f.Add("canConsume", []byte(`{"consumableRtpParameters":null,"rtpCapabilities":7}`))
 	f.Add("nothing", []byte(`{}`))
+	vp8 := `{"codecs":[{"mimeType":"video/VP8","payloadType":96,"clockRate":90000}],"encodings":[{"rid":"r0"},{"rid":"r1"}]}`
+	caps := `{"codecs":[{"kind":"video","mimeType":"video/VP8","preferredPayloadType":100,"clockRate":90000}]}`
+	f.Add("validateRtpCapabilities", []byte(`{"value":`+caps+`}`))
+	f.Add("validateRtpParameters", []byte(`{"value":`+vp8+`}`))
+	f.Add("validateSctpStreamParameters", []byte(`{"value":{"streamId":3,"maxRetransmits":2}}`))
+	f.Add("generateRouterRtpCapabilities", []byte(`{"value":[{"kind":"video","mimeType":"video/VP8","clockRate":90000}]}`))
+	f.Add("getProducerRtpParametersMapping", []byte(`{"rtpParameters":`+vp8+`,"rtpCapabilities":`+caps+`}`))
+	f.Add("getConsumableRtpParameters", []byte(`{"kind":"video","rtpParameters":`+vp8+`,"rtpCapabilities":`+caps+`,"rtpMapping":{"codecs":[{"payloadType":96,"mappedPayloadType":100}],"encodings":[{"rid":"r0","mappedSsrc":5},{"rid":"r1","mappedSsrc":6}]}}`))
+	f.Add("getConsumerRtpParameters", []byte(`{"consumableRtpParameters":`+vp8+`,"rtpCapabilities":`+caps+`,"enableRtx":true}`))
+	f.Add("getPipeConsumerRtpParameters", []byte(`{"consumableRtpParameters":`+vp8+`}`))
+	known := map[string]bool{
+		"getSupportedRtpCapabilities": true, "canConsume": true,
+		"validateRtpCapabilities": true, "validateRtpParameters": true, "validateSctpStreamParameters": true,
+		"generateRouterRtpCapabilities": true, "getProducerRtpParametersMapping": true,
+		"getConsumableRtpParameters": true, "getConsumerRtpParameters": true, "getPipeConsumerRtpParameters": true,
+	}
 	f.Fuzz(func(t *testing.T, method string, data []byte) {
 		resp, err := GlobalRequest(method, data)
 		if err != nil {
@@ -233,7 +249,7 @@ func FuzzGlobalRequest(f *testing.F) {
 			}
 			return
 		}
-		if method != "getSupportedRtpCapabilities" && method != "canConsume" {
+		if !known[method] {
 			t.Fatalf("unknown method %q succeeded", method)
 		}
 		if !json.Valid(resp) {

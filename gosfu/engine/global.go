@@ -50,12 +50,103 @@ func GlobalRequest(method string, data []byte) (resp []byte, err error) {
 			return nil, AsError(err)
 		}
 		out = ok
+	case "validateRtpCapabilities", "validateRtpParameters", "validateSctpStreamParameters", "generateRouterRtpCapabilities":
+		out, err = validateGlobal(method, data)
+	case "getProducerRtpParametersMapping", "getConsumableRtpParameters", "getConsumerRtpParameters", "getPipeConsumerRtpParameters":
+		out, err = ortcGlobal(method, data)
 	default:
 		return nil, Errorf("unknown method '%s'", method)
+	}
+	if err != nil {
+		return nil, AsError(err)
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		return nil, Errorf("%s", fmt.Sprint(err))
 	}
 	return b, nil
+}
+
+// validateGlobal runs one of mediasoup's validate-and-normalize helpers (or
+// the router's capabilities generation) on the request's "value", and
+// answers the normalized value (gosfu/ortc's: what produce, consume and
+// createRouter use).
+func validateGlobal(method string, data []byte) (any, error) {
+	var req struct {
+		Value any `json:"value"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	switch method {
+	case "validateRtpCapabilities":
+		return ortc.ValidateRtpCapabilities(req.Value)
+	case "validateRtpParameters":
+		return ortc.ValidateRtpParameters(req.Value)
+	case "validateSctpStreamParameters":
+		return ortc.ValidateSctpStreamParameters(req.Value)
+	default: // generateRouterRtpCapabilities
+		return ortc.GenerateRouterRtpCapabilities(req.Value)
+	}
+}
+
+// ortcGlobal runs one of mediasoup's ORTC mapping helpers. Parameters and
+// capabilities are validated first, so that bad input gets the TypeError
+// produce or consume would give rather than a wrong answer.
+func ortcGlobal(method string, data []byte) (any, error) {
+	var req struct {
+		Kind                    string          `json:"kind"`
+		RtpParameters           any             `json:"rtpParameters"`
+		RtpCapabilities         any             `json:"rtpCapabilities"`
+		RtpMapping              json.RawMessage `json:"rtpMapping"`
+		ConsumableRtpParameters any             `json:"consumableRtpParameters"`
+		Pipe                    bool            `json:"pipe"`
+		EnableRtx               bool            `json:"enableRtx"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	params := func(raw any) (*ortc.RtpParameters, error) { return ortc.ValidateRtpParameters(raw) }
+	switch method {
+	case "getProducerRtpParametersMapping":
+		p, err := params(req.RtpParameters)
+		if err != nil {
+			return nil, err
+		}
+		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		if err != nil {
+			return nil, err
+		}
+		return ortc.GetProducerRtpParametersMapping(p, caps)
+	case "getConsumableRtpParameters":
+		p, err := params(req.RtpParameters)
+		if err != nil {
+			return nil, err
+		}
+		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		if err != nil {
+			return nil, err
+		}
+		var mapping ortc.RtpMapping
+		if err := json.Unmarshal(req.RtpMapping, &mapping); err != nil {
+			return nil, TypeErrorf("invalid rtpMapping: %v", err)
+		}
+		return ortc.GetConsumableRtpParameters(req.Kind, p, caps, &mapping), nil
+	case "getConsumerRtpParameters":
+		p, err := params(req.ConsumableRtpParameters)
+		if err != nil {
+			return nil, err
+		}
+		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		if err != nil {
+			return nil, err
+		}
+		return ortc.GetConsumerRtpParameters(p, caps, req.Pipe, req.EnableRtx)
+	default: // getPipeConsumerRtpParameters
+		p, err := params(req.ConsumableRtpParameters)
+		if err != nil {
+			return nil, err
+		}
+		return ortc.GetPipeConsumerRtpParameters(p, req.EnableRtx), nil
+	}
 }
