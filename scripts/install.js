@@ -18,8 +18,11 @@ function fail(msg) {
   process.exit(1);
 }
 
+// A git checkout is a developer's tree: it always builds what it has (its
+// prebuilds/, from npm run release, would hide source changes).
 const fromSource = process.env.npm_config_build_from_source === 'true'
-  || process.env.GOSFU_BUILD_FROM_SOURCE === '1';
+  || process.env.GOSFU_BUILD_FROM_SOURCE === '1'
+  || fs.existsSync(path.join(root, '.git'));
 
 /** Whether a prebuild for this platform loads (in a child: a failed dlopen stays there). */
 function prebuildLoads() {
