@@ -450,6 +450,11 @@ export class Router<RouterAppData extends AppData = AppData> extends EnhancedEve
     options?: DirectTransportOptions<DirectTransportAppData>,
   ): Promise<DirectTransport<DirectTransportAppData>>;
   canConsume(options: { producerId: string; rtpCapabilities: RtpCapabilities }): boolean;
+  /**
+   * Replaces the router's media codecs: rtpCapabilities changes, and
+   * producers created from now on are mapped to the new capabilities.
+   */
+  updateMediaCodecs(mediaCodecs: RouterRtpCodecCapability[]): void;
   createPipeTransport<PipeTransportAppData extends AppData = AppData>(
     options: PipeTransportOptions<PipeTransportAppData>,
   ): Promise<PipeTransport<PipeTransportAppData>>;

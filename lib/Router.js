@@ -42,6 +42,20 @@ class Router extends EngineObject {
     return utils.clone(this._data.rtpCapabilities);
   }
 
+  /**
+   * Replaces the router's media codecs: rtpCapabilities changes, and
+   * producers created from now on are mapped to the new capabilities
+   * (existing producers and consumers keep theirs). Throws as createRouter()
+   * does for bad codecs.
+   */
+  updateMediaCodecs(mediaCodecs) {
+    logger.debug('updateMediaCodecs()');
+    const { rtpCapabilities } = this._closed
+      ? { rtpCapabilities: Channel.globalRequest('generateRouterRtpCapabilities', { value: mediaCodecs }) }
+      : this._channel.requestSync('router.updateMediaCodecs', this.id, { mediaCodecs });
+    this._data.rtpCapabilities = rtpCapabilities;
+  }
+
   /** Just for testing purposes. */
   get transportsForTesting() {
     return this._transports;

@@ -363,6 +363,49 @@ describe('Router', () => {
     });
   });
 
+  describe('router.updateMediaCodecs()', () => {
+    const audioOnly = [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
+    const vp8Params = {
+      codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
+      encodings: [{ ssrc: 1111 }],
+    };
+
+    it('changes rtpCapabilities, and what new producers may send', async () => {
+      const router = await worker.createRouter({ mediaCodecs: audioOnly });
+      const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+      const audio = await transport.produce({
+        kind: 'audio',
+        rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 2222 }] },
+      });
+      await assertRejects(transport.produce({ kind: 'video', rtpParameters: vp8Params }), UnsupportedError,
+        'unsupported codec [mimeType:video/VP8, payloadType:96]');
+      assert.equal(router.updateMediaCodecs(mediaCodecs), undefined);
+      assert.deepEqual(router.rtpCapabilities, expectedRtpCapabilities);
+      const video = await transport.produce({ kind: 'video', rtpParameters: vp8Params });
+      assert.equal(video.consumableRtpParameters.codecs[0].mimeType, 'video/VP8');
+      // The producer created before keeps working.
+      assert.equal(router.canConsume({ producerId: audio.id, rtpCapabilities: router.rtpCapabilities }), true);
+      await transport.consume({ producerId: audio.id, rtpCapabilities: router.rtpCapabilities });
+    });
+
+    it('throws as createRouter() does for a bad codec, and changes nothing', async () => {
+      const router = await worker.createRouter({ mediaCodecs: audioOnly });
+      const before = router.rtpCapabilities;
+      const bad = [{ kind: 'video', mimeType: 'video/NOPE', clockRate: 90000 }];
+      const error = await worker.createRouter({ mediaCodecs: bad }).then(() => null, (e) => e);
+      assert.ok(error);
+      assert.throws(() => router.updateMediaCodecs(bad), (e) => e.constructor === error.constructor && e.message === error.message);
+      assert.deepEqual(router.rtpCapabilities, before);
+    });
+
+    it('works on a closed router, as in mediasoup (nothing is asked of the engine)', async () => {
+      const router = await worker.createRouter({ mediaCodecs: audioOnly });
+      router.close();
+      router.updateMediaCodecs(mediaCodecs);
+      assert.deepEqual(router.rtpCapabilities, expectedRtpCapabilities);
+    });
+  });
+
   describe('router.dump()', () => {
     it('describes an empty router', async () => {
       const router = await worker.createRouter({ mediaCodecs });

@@ -95,14 +95,7 @@ const ORTC_ABSENT = {
 // missing in one type fails every type that reaches it). isGap() says
 // whether the runtime still lacks it: when it does not, drop the entry and
 // declare the member in types.d.ts.
-const KNOWN_GAPS = [
-  {
-    what: 'Router.updateMediaCodecs() (needs an engine request: the router\'s capabilities live in Go)',
-    augmentation: 'interface Router<RouterAppData extends AppData = AppData> '
-      + '{ updateMediaCodecs(mediaCodecs: RouterRtpCodecCapability[]): void; }',
-    isGap: () => typeof require('../lib/Router').Router.prototype.updateMediaCodecs !== 'function',
-  },
-];
+const KNOWN_GAPS = [];
 
 const SUBPATHS = ['.', './types', './errors', './ortc', './extras'];
 const specifier = (subpath) => (subpath === '.' ? 'gosfu' : `gosfu/${subpath.slice(2)}`);

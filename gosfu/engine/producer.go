@@ -243,7 +243,7 @@ func (t *Transport) produce(data []byte) (any, error) {
 	} else if params.Rtcp.Cname == "" {
 		params.Rtcp.Cname = randomCname()
 	}
-	caps := t.router.RtpCapabilities
+	caps := t.router.RtpCapabilities()
 	mapping, err := ortc.GetProducerRtpParametersMapping(params, caps)
 	if err != nil {
 		return nil, err

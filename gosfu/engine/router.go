@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gosfu/gosfu/gosfu/ortc"
 )
@@ -15,8 +16,9 @@ type Router struct {
 	id string
 	w  *Worker
 
-	// RtpCapabilities are the router's capabilities from its mediaCodecs.
-	RtpCapabilities *ortc.RtpCapabilities
+	// caps are the router's capabilities from its mediaCodecs (replaced
+	// by updateMediaCodecs; produce reads them).
+	caps atomic.Pointer[ortc.RtpCapabilities]
 
 	mu     sync.Mutex
 	closed bool
@@ -37,6 +39,27 @@ type Router struct {
 	producers     map[string]*Producer
 	dataProducers map[string]*DataProducer
 	rtpObservers  map[string]*RtpObserver
+}
+
+// RtpCapabilities are the router's capabilities (from its mediaCodecs).
+func (r *Router) RtpCapabilities() *ortc.RtpCapabilities { return r.caps.Load() }
+
+// updateMediaCodecs replaces the router's capabilities (mediasoup 3.27's
+// router.updateMediaCodecs()): producers created from now on are mapped to
+// them; existing producers and consumers keep theirs.
+func (r *Router) updateMediaCodecs(data []byte) (any, error) {
+	var req struct {
+		MediaCodecs any `json:"mediaCodecs"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, TypeErrorf("invalid request: %v", err)
+	}
+	caps, err := ortc.GenerateRouterRtpCapabilities(req.MediaCodecs)
+	if err != nil {
+		return nil, err
+	}
+	r.caps.Store(caps)
+	return map[string]any{"rtpCapabilities": caps}, nil
 }
 
 // ID returns the router id (chosen by the Node layer).
@@ -63,7 +86,6 @@ func (w *Worker) createRouter(data []byte) (any, error) {
 	r := &Router{
 		id:                        req.RouterID,
 		w:                         w,
-		RtpCapabilities:           caps,
 		transportIDs:              map[string]struct{}{},
 		rtpObserverIDs:            map[string]struct{}{},
 		producerConsumers:         map[string]map[string]struct{}{},
@@ -76,6 +98,7 @@ func (w *Worker) createRouter(data []byte) (any, error) {
 		dataProducers:             map[string]*DataProducer{},
 		rtpObservers:              map[string]*RtpObserver{},
 	}
+	r.caps.Store(caps)
 	if err := w.register(r.id, r); err != nil {
 		return nil, err
 	}
@@ -135,6 +158,8 @@ func (r *Router) handleRequest(method string, data []byte) (any, error) {
 	switch method {
 	case "router.dump":
 		return r.dump(), nil
+	case "router.updateMediaCodecs":
+		return r.updateMediaCodecs(data)
 	case "router.createPlainTransport":
 		return r.createPlainTransport(data)
 	case "router.createPipeTransport":
