@@ -1320,10 +1320,7 @@ export type ConsumerLayers = {
   temporalLayer?: number;
 };
 
-/**
- * consumer.dump(). gosfu's engine fills BaseConsumerDump's fields only so
- * far: rtpStream / rtpStreams and the layer fields are absent.
- */
+/** consumer.dump(). */
 export type ConsumerDump = SimpleConsumerDump | SimulcastConsumerDump | SvcConsumerDump | PipeConsumerDump;
 
 export type BaseConsumerDump = {

@@ -496,6 +496,24 @@ describe('Consumer', () => {
     assert.deepEqual(dump1.supportedCodecPayloadTypes, [100]);
     assert.deepEqual(pick(dump1, ['paused', 'producerPaused', 'priority']),
       { paused: false, producerPaused: false, priority: 1 });
+    assert.deepEqual(dump1.rtpStream, {
+      params: {
+        encodingIdx: 0,
+        ssrc: audioConsumer.rtpParameters.encodings[0].ssrc,
+        payloadType: 100,
+        mimeType: 'audio/opus',
+        clockRate: 48000,
+        cname: audioConsumer.rtpParameters.rtcp.cname,
+        useNack: false,
+        usePli: false,
+        useFir: false,
+        useInBandFec: true,
+        useDtx: false,
+        spatialLayers: 1,
+        temporalLayers: 1,
+      },
+      score: 10,
+    });
 
     const videoConsumer = await transport2.consume({
       producerId: videoProducer.id, rtpCapabilities: consumerDeviceCapabilities, paused: true,
@@ -532,6 +550,23 @@ describe('Consumer', () => {
     assert.deepEqual(dump2.supportedCodecPayloadTypes, [103]);
     assert.deepEqual(pick(dump2, ['paused', 'producerPaused', 'priority']),
       { paused: true, producerPaused: false, priority: 1 });
+    assert.equal(dump2.type, 'simulcast');
+    assert.deepEqual(pick(dump2.rtpStream.params, ['mimeType', 'payloadType', 'spatialLayers', 'temporalLayers', 'rtxSsrc', 'useNack', 'usePli']), {
+      mimeType: 'video/H264',
+      payloadType: 103,
+      spatialLayers: 4,
+      temporalLayers: 5,
+      rtxSsrc: videoConsumer.rtpParameters.encodings[0].rtx.ssrc,
+      useNack: true,
+      usePli: true,
+    });
+    assert.deepEqual(pick(dump2.rtpStream.rtxStream.params, ['ssrc', 'mimeType', 'clockRate']), {
+      ssrc: videoConsumer.rtpParameters.encodings[0].rtx.ssrc, mimeType: 'video/rtx', clockRate: 90000,
+    });
+    // Nothing forwarded yet (paused): no current layers.
+    assert.deepEqual(pick(dump2, ['preferredSpatialLayer', 'preferredTemporalLayer', 'currentSpatialLayer', 'currentTemporalLayer']), {
+      preferredSpatialLayer: 3, preferredTemporalLayer: 4, currentSpatialLayer: -1, currentTemporalLayer: -1,
+    });
   });
 
   it('consumer.getStats() succeeds', async () => {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -908,7 +909,7 @@ func (c *Consumer) handleRequest(method string, data []byte) (any, error) {
 }
 
 func (c *Consumer) dump() any {
-	return map[string]any{
+	m := map[string]any{
 		"id":                         c.id,
 		"producerId":                 c.producer.id,
 		"kind":                       c.kind,
@@ -921,6 +922,73 @@ func (c *Consumer) dump() any {
 		"producerPaused":             c.producerPause.Load(),
 		"priority":                   c.priority.Load(),
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pc, ok := c.impl.(*pipeConsumer); ok {
+		streams := []any{}
+		for i, s := range pc.streams {
+			streams = append(streams, c.streamDump(s.send, i))
+		}
+		m["rtpStreams"] = streams
+		return m
+	}
+	if c.send != nil {
+		m["rtpStream"] = c.streamDump(c.send, 0)
+	}
+	if c.typ == "simulcast" || c.typ == "svc" {
+		target := c.targetSpatial()
+		if c.typ == "simulcast" {
+			target = c.targetIdx
+		}
+		m["preferredSpatialLayer"] = c.preferredSpatial.Load()
+		m["targetSpatialLayer"] = target
+		m["currentSpatialLayer"] = c.reportedSpatial
+		m["preferredTemporalLayer"] = c.preferredTemporal.Load()
+		m["targetTemporalLayer"] = c.targetTemporal()
+		m["currentTemporalLayer"] = c.reportedTemporal
+	}
+	return m
+}
+
+// streamDump is mediasoup's RtpStreamDump of an outgoing stream: the
+// idx-th of a pipe consumer, the only one of the others. c.mu is held.
+func (c *Consumer) streamDump(s *rtpstream.SendStream, idx int) map[string]any {
+	cfg := s.Config()
+	inBandFec, dtx := false, false
+	spatial, temporal := 1, 1
+	if len(c.rtpParameters.Codecs) > 0 {
+		inBandFec = fmt.Sprint(c.rtpParameters.Codecs[0].Parameters["useinbandfec"]) == "1"
+	}
+	encodings := c.rtpParameters.Encodings
+	if c.typ == "pipe" {
+		encodings = c.producer.consumable.Encodings
+	}
+	if idx < len(encodings) {
+		e := encodings[idx]
+		dtx = e.Dtx != nil && *e.Dtx
+		if e.ScalabilityMode != "" {
+			sm := ortc.ParseScalabilityMode(e.ScalabilityMode)
+			spatial, temporal = sm.SpatialLayers, sm.TemporalLayers
+		}
+	}
+	params := map[string]any{
+		"encodingIdx": idx, "ssrc": cfg.SSRC, "payloadType": cfg.PayloadType, "mimeType": cfg.MimeType,
+		"clockRate": cfg.ClockRate, "cname": cfg.Cname, "useNack": cfg.UseNack, "usePli": cfg.UsePli,
+		"useFir": cfg.UseFir, "useInBandFec": inBandFec, "useDtx": dtx,
+		"spatialLayers": spatial, "temporalLayers": temporal,
+	}
+	if cfg.Rid != "" {
+		params["rid"] = cfg.Rid
+	}
+	out := map[string]any{"params": params, "score": s.Score()}
+	if cfg.RtxSSRC != 0 {
+		params["rtxSsrc"], params["rtxPayloadType"] = cfg.RtxSSRC, cfg.RtxPayloadType
+		out["rtxStream"] = map[string]any{"params": map[string]any{
+			"ssrc": cfg.RtxSSRC, "payloadType": cfg.RtxPayloadType, "mimeType": c.kind + "/rtx",
+			"clockRate": cfg.ClockRate, "cname": cfg.Cname,
+		}}
+	}
+	return out
 }
 
 func (c *Consumer) supportedPTs() []int {
