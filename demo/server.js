@@ -3,7 +3,8 @@
 // gosfu room demo: `npm start` (node demo/server.js).
 //
 // One HTTP server on 127.0.0.1 serves the page (demo/public/index.html and the
-// page script, bundled with mediasoup-client by esbuild at start-up), a
+// page script, bundled with mediasoup-client by esbuild at start-up, or
+// demo/dist/app.js where esbuild is not installed), a
 // WebSocket for signalling on /ws and the server's view of the room as JSON
 // on /api/stats. Everyone who opens the page joins the one room: they publish
 // camera (simulcast, three encodings) and microphone and see everyone else,
@@ -12,6 +13,11 @@
 // it). An ActiveSpeakerObserver on the router names the dominant speaker;
 // each video consumer's layers ('layerschange') go to its page, which can
 // choose the layer it receives (setPreferredLayers).
+//
+// An installed package has none of the devDependencies this file needs
+// (ws, esbuild, mediasoup-client): there, demo/run.js (`npx gosfu-demo`) runs
+// demo/dist/server.js, this file bundled with ws at npm pack (demo/bundle.js),
+// which serves demo/dist/app.js.
 //
 // Environment:
 //   PORT               HTTP port (default 3000; 0 picks a free one)
@@ -31,7 +37,10 @@ const { WebSocketServer } = require('ws');
 
 const gosfu = require('..');
 
-const PUBLIC_DIR = path.join(__dirname, 'public');
+// demo/, also from its bundle demo/dist/server.js.
+const DEMO_DIR = path.basename(__dirname) === 'dist' ? path.dirname(__dirname) : __dirname;
+const BUNDLED = DEMO_DIR !== __dirname;
+const PUBLIC_DIR = path.join(DEMO_DIR, 'public');
 
 const mediaCodecs = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -59,24 +68,29 @@ function log(...args) {
   console.log(`[${new Date().toISOString()}]`, ...args);
 }
 
-/** Bundles the page script (mediasoup-client included) into a temporary dir. */
-async function buildPage() {
-  const esbuild = require('esbuild');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gosfu-demo-'));
-  const outfile = path.join(dir, 'app.js');
-  await esbuild.build({
-    entryPoints: [path.join(PUBLIC_DIR, 'app.js')],
-    outfile,
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: ['chrome110', 'firefox115', 'safari16'],
-    minify: true,
-    sourcemap: 'inline',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  return { dir, js: fs.readFileSync(outfile) };
+function resolves(name) {
+  try {
+    require.resolve(name);
+    return true;
+  } catch (error) {
+    return false;
+  }
+}
+
+/**
+ * The page script with mediasoup-client: bundled now when esbuild is at hand
+ * (the repository), else the one bundled at npm pack (demo/dist/app.js; the
+ * bundled server always serves that one, made with the mediasoup-client it
+ * was tested with, whatever the app around it has installed).
+ */
+async function loadPage() {
+  if (!BUNDLED && resolves('esbuild')) return require('./bundle').buildPage();
+  const file = path.join(DEMO_DIR, 'dist', 'app.js');
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new Error(`${file} is missing and esbuild is not installed to make it: run npm install (devDependencies) or node demo/bundle.js`);
+  }
 }
 
 /**
@@ -591,7 +605,7 @@ async function start({
   rtcMaxPort = Number(process.env.RTC_MAX_PORT || 49999),
   logLevel = process.env.LOG_LEVEL || 'warn',
 } = {}) {
-  const page = await buildPage();
+  const page = await loadPage();
   const indexHtml = fs.readFileSync(path.join(PUBLIC_DIR, 'index.html'));
   const styleCss = fs.readFileSync(path.join(PUBLIC_DIR, 'style.css'));
 
@@ -620,7 +634,7 @@ async function start({
     '/': { type: 'text/html; charset=utf-8', body: indexHtml },
     '/index.html': { type: 'text/html; charset=utf-8', body: indexHtml },
     '/style.css': { type: 'text/css; charset=utf-8', body: styleCss },
-    '/app.js': { type: 'text/javascript; charset=utf-8', body: page.js },
+    '/app.js': { type: 'text/javascript; charset=utf-8', body: page },
   };
   const sampler = new StatsSampler(room);
   const server = http.createServer((req, res) => {
@@ -689,7 +703,6 @@ async function start({
             setTimeout(resolve, 3000).unref();
           });
         }
-        fs.rmSync(page.dir, { recursive: true, force: true });
       })();
     }
     return closing;
@@ -698,7 +711,8 @@ async function start({
   return { url, port: address.port, close, room };
 }
 
-if (require.main === module) {
+/** Runs the demo until SIGINT or SIGTERM (`npm start`, demo/run.js). */
+function main() {
   start().then((demo) => {
     console.log(`gosfu demo: ${demo.url} (open it in two or more tabs; Ctrl-C to stop)`);
     let stopping = false;
@@ -727,4 +741,9 @@ if (require.main === module) {
   });
 }
 
-module.exports = { start };
+// Run as a program (npm start, or node demo/dist/server.js: compared by file
+// name, which holds in the bundle whatever esbuild does with the module
+// object); demo/run.js requires it and calls main().
+if (require.main && require.main.filename === __filename) main();
+
+module.exports = { start, main };

@@ -6,12 +6,14 @@
 // npm's cache and Go modules from the module cache), then require('gosfu').
 // A tarball that carries the prebuilt engine for this platform
 // (scripts/prebuild.js) installs and forwards media with neither Go nor a C
-// compiler on PATH.
+// compiler on PATH, and runs the room demo from the installed package with
+// none of the devDependencies (its bundles, demo/dist/, are made at npm pack).
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync, spawnSync } = require('child_process');
+const { execFileSync, spawn, spawnSync } = require('child_process');
+const WebSocket = require('ws');
 const { SMOKE } = require('../scripts/prebuild');
 
 const root = path.join(__dirname, '..');
@@ -114,7 +116,12 @@ describe('npm pack', function () {
       });
       const dest = path.join(dir, 'prebuilt');
       fs.mkdirSync(dest);
-      prebuilt = path.join(dest, npm(['pack', '--silent', '--pack-destination', dest], pkg).trim().split('\n').pop());
+      // --ignore-scripts: "prepack" (demo/bundle.js) needs esbuild, a
+      // devDependency, which this extracted package lacks; the demo/dist/ it
+      // would make is already there, made by the first npm pack's prepack
+      // from these same sources.
+      assert.ok(fs.existsSync(path.join(pkg, 'demo', 'dist', 'server.js')), 'the tarball has no demo/dist/');
+      prebuilt = path.join(dest, npm(['pack', '--silent', '--ignore-scripts', '--pack-destination', dest], pkg).trim().split('\n').pop());
       bin = pathWithoutToolchains(dir);
     });
 
@@ -137,6 +144,89 @@ describe('npm pack', function () {
       assert.ok(!fs.existsSync(path.join(installed, 'build')), 'the install built from source');
       const out = execFileSync(process.execPath, ['-e', SMOKE, installed], { cwd: app, encoding: 'utf8', env: { ...process.env, PATH: bin } });
       assert.match(out, new RegExp(`media through the ${process.arch} engine: 44 bytes`));
+    });
+
+    it('runs the demo from the installed package, without its devDependencies', async () => {
+      const app = scratchApp(dir, 'demo-app');
+      const res = install(app, {});
+      assert.equal(res.status, 0, `npm install failed:\n${res.stdout}\n${res.stderr}`);
+      const installed = path.join(app, 'node_modules', 'gosfu');
+      // npx gosfu-demo runs this link to demo/run.js.
+      fs.accessSync(path.join(app, 'node_modules', '.bin', 'gosfu-demo'), fs.constants.X_OK);
+      for (const name of ['esbuild', 'mediasoup-client', 'ws']) {
+        for (const modules of [path.join(app, 'node_modules'), path.join(installed, 'node_modules')]) {
+          assert.ok(!fs.existsSync(path.join(modules, name)), `${name} was installed in ${modules}`);
+        }
+      }
+
+      const env = { ...process.env, PATH: bin, PORT: '0', HOST: '127.0.0.1', MEDIA_IP: '127.0.0.1' };
+      delete env.NODE_PATH;
+      const child = spawn(process.execPath, [path.join('node_modules', 'gosfu', 'demo', 'run.js')], {
+        cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      let socket;
+      try {
+        const url = await new Promise((resolve, reject) => {
+          const onData = (chunk) => {
+            output += chunk;
+            const match = /gosfu demo: (http:\/\/\S+)/.exec(output);
+            if (match) resolve(match[1]);
+          };
+          child.stdout.setEncoding('utf8').on('data', onData);
+          child.stderr.setEncoding('utf8').on('data', onData);
+          exited.then(({ code, signal }) => reject(new Error(`the demo exited (${code ?? signal}) before printing its URL:\n${output}`)));
+        });
+
+        const page = await fetch(url);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /<script src="\/app.js"><\/script>/);
+        const script = await fetch(new URL('/app.js', url));
+        assert.equal(script.status, 200);
+        assert.match(script.headers.get('content-type'), /javascript/);
+        const js = Buffer.from(await script.arrayBuffer());
+        // The page bundle made at npm pack, with mediasoup-client in it.
+        assert.ok(js.equals(fs.readFileSync(path.join(installed, 'demo', 'dist', 'app.js'))), 'not demo/dist/app.js');
+        const clientVersion = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'mediasoup-client', 'package.json'), 'utf8')).version;
+        assert.ok(js.includes('mediasoup-client') && js.includes(`"${clientVersion}"`), 'the page script lacks mediasoup-client');
+
+        // The signalling, as the page uses it.
+        socket = new WebSocket(new URL('/ws', url.replace(/^http/, 'ws')));
+        await new Promise((resolve, reject) => {
+          socket.once('open', resolve);
+          socket.once('error', reject);
+        });
+        const pending = new Map();
+        socket.on('message', (raw) => {
+          const message = JSON.parse(raw);
+          if (message.response && pending.has(message.id)) pending.get(message.id)(message);
+        });
+        let nextId = 1;
+        const request = (method, data = {}) => new Promise((resolve, reject) => {
+          const id = nextId++;
+          pending.set(id, (message) => (message.ok ? resolve(message.data) : reject(new Error(`${method}: ${message.error}`))));
+          socket.send(JSON.stringify({ request: true, id, method, data }));
+        });
+        const rtpCapabilities = await request('getRouterRtpCapabilities');
+        const mimeTypes = rtpCapabilities.codecs.map((c) => c.mimeType);
+        for (const mimeType of ['audio/opus', 'video/VP8', 'video/VP9', 'video/H264']) assert.ok(mimeTypes.includes(mimeType), `no ${mimeType} in ${mimeTypes}`);
+        const transport = await request('createWebRtcTransport', { direction: 'send' });
+        assert.ok(transport.iceCandidates.length > 0 && transport.dtlsParameters.fingerprints.length > 0);
+        const joined = await request('join', { displayName: 'packed', rtpCapabilities });
+        assert.equal(typeof joined.peerId, 'string');
+        const stats = await (await fetch(new URL('/api/stats', url))).json();
+        assert.equal(stats.totals.peers, 1);
+        assert.equal(stats.totals.transports, 1);
+        assert.equal(stats.engine.version, require('../package.json').version);
+
+        child.kill('SIGTERM');
+        assert.deepEqual(await exited, { code: 0, signal: null }, output);
+        assert.match(output, /SIGTERM: shutting down[\s\S]*bye/);
+      } finally {
+        if (socket) socket.terminate();
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
     });
 
     it('--build-from-source builds from source: without Go it stops with one clear line', () => {

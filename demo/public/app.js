@@ -20,8 +20,10 @@
 // fps (default 30), codec (vp8 (default, simulcast), h264 (simulcast), vp9
 // (SVC L3T3_KEY)), stats=0 and figures=0 start with those hidden.
 //
-// Bundled with mediasoup-client by demo/server.js (esbuild) and served as
-// /app.js: no build step, nothing fetched from the internet.
+// Bundled with mediasoup-client by esbuild (demo/bundle.js's options) and
+// served as /app.js: by demo/server.js at start-up in the repository, at npm
+// pack (demo/dist/app.js) for an installed package. No build step for the
+// user, nothing fetched from the internet.
 
 const mediasoupClient = require('mediasoup-client');
 
