@@ -150,15 +150,7 @@ func TestAllocationByPriority(t *testing.T) {
 			"encodings": encodings,
 		},
 	})
-	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	mustRequest(t, w, "router.createPlainTransport", "r", map[string]any{
-		"transportId": "out", "listenInfo": map[string]any{"protocol": "udp", "ip": "127.0.0.1"},
-	})
-	mustRequest(t, w, "transport.connect", "out", map[string]any{"ip": "127.0.0.1", "port": sink.LocalAddr().(*net.UDPAddr).Port})
+	plainTransportTo(t, w, "r", "out")
 	for _, id := range []string{"low", "high"} {
 		mustRequest(t, w, "transport.consume", "out", map[string]any{"consumerId": id, "producerId": "p", "rtpCapabilities": router["rtpCapabilities"]})
 	}
@@ -211,6 +203,22 @@ func TestAllocationByPriority(t *testing.T) {
 	}
 }
 
+// plainTransportTo creates PlainTransport id on router routerID, connected
+// to a loopback socket the test reads (closed with the test).
+func plainTransportTo(t *testing.T, w *Worker, routerID, id string) *net.UDPConn {
+	t.Helper()
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	mustRequest(t, w, "router.createPlainTransport", routerID, map[string]any{
+		"transportId": id, "listenInfo": map[string]any{"protocol": "udp", "ip": "127.0.0.1"},
+	})
+	mustRequest(t, w, "transport.connect", id, map[string]any{"ip": "127.0.0.1", "port": sink.LocalAddr().(*net.UDPAddr).Port})
+	return sink
+}
+
 // TestRefusedRetransmissionsAskForKeyFrame: when the congested link's
 // retransmission budget keeps refusing a receiver's NACKs for 300 ms, the
 // consumer asks its producer for a key frame (the receiver cannot decode
@@ -228,15 +236,7 @@ func TestRefusedRetransmissionsAskForKeyFrame(t *testing.T) {
 			"encodings": []any{map[string]any{"ssrc": 1111}},
 		},
 	})
-	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	mustRequest(t, w, "router.createPlainTransport", "r", map[string]any{
-		"transportId": "out", "listenInfo": map[string]any{"protocol": "udp", "ip": "127.0.0.1"},
-	})
-	mustRequest(t, w, "transport.connect", "out", map[string]any{"ip": "127.0.0.1", "port": sink.LocalAddr().(*net.UDPAddr).Port})
+	sink := plainTransportTo(t, w, "r", "out")
 	mustRequest(t, w, "transport.consume", "out", map[string]any{"consumerId": "c", "producerId": "p", "rtpCapabilities": router["rtpCapabilities"]})
 	w.mu.Lock()
 	tr := w.handlers["out"].(*Transport)

@@ -106,24 +106,15 @@ func ortcGlobal(method string, data []byte) (any, error) {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, TypeErrorf("invalid request: %v", err)
 	}
-	params := func(raw any) (*ortc.RtpParameters, error) { return ortc.ValidateRtpParameters(raw) }
 	switch method {
 	case "getProducerRtpParametersMapping":
-		p, err := params(req.RtpParameters)
-		if err != nil {
-			return nil, err
-		}
-		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		p, caps, err := validParamsAndCaps(req.RtpParameters, req.RtpCapabilities)
 		if err != nil {
 			return nil, err
 		}
 		return ortc.GetProducerRtpParametersMapping(p, caps)
 	case "getConsumableRtpParameters":
-		p, err := params(req.RtpParameters)
-		if err != nil {
-			return nil, err
-		}
-		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		p, caps, err := validParamsAndCaps(req.RtpParameters, req.RtpCapabilities)
 		if err != nil {
 			return nil, err
 		}
@@ -133,20 +124,29 @@ func ortcGlobal(method string, data []byte) (any, error) {
 		}
 		return ortc.GetConsumableRtpParameters(req.Kind, p, caps, &mapping), nil
 	case "getConsumerRtpParameters":
-		p, err := params(req.ConsumableRtpParameters)
-		if err != nil {
-			return nil, err
-		}
-		caps, err := ortc.ValidateRtpCapabilities(req.RtpCapabilities)
+		p, caps, err := validParamsAndCaps(req.ConsumableRtpParameters, req.RtpCapabilities)
 		if err != nil {
 			return nil, err
 		}
 		return ortc.GetConsumerRtpParameters(p, caps, req.Pipe, req.EnableRtx)
 	default: // getPipeConsumerRtpParameters
-		p, err := params(req.ConsumableRtpParameters)
+		p, err := ortc.ValidateRtpParameters(req.ConsumableRtpParameters)
 		if err != nil {
 			return nil, err
 		}
 		return ortc.GetPipeConsumerRtpParameters(p, req.EnableRtx), nil
 	}
+}
+
+// validParamsAndCaps validates RTP parameters and capabilities.
+func validParamsAndCaps(rawParams, rawCaps any) (*ortc.RtpParameters, *ortc.RtpCapabilities, error) {
+	p, err := ortc.ValidateRtpParameters(rawParams)
+	if err != nil {
+		return nil, nil, err
+	}
+	caps, err := ortc.ValidateRtpCapabilities(rawCaps)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, caps, nil
 }
