@@ -186,6 +186,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
   let router;
   let shaper;
   let publisher; // { page, transport, producer }
+  let runT0; // the running scenario's t0 (for the publisher's trace lines)
   const serverTransports = new Map();
   const producersById = new Map();
 
@@ -242,6 +243,12 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
     );
     const producer = producersById.get(ids.video);
     assert.ok(producer, `server-side video producer ${ids.video}`);
+    // Key frames asked of the publisher (by any subscriber's consumer).
+    await producer.enableTraceEvent(['pli', 'fir']);
+    producer.on('trace', (trace) => {
+      const t = runT0 ? ((Date.now() - runT0.at) / 1000).toFixed(2).padStart(6) : '     -';
+      print(`${t} publisher ${trace.type.toUpperCase()} sent ${JSON.stringify(trace.info)}`);
+    });
     assert.equal(producer.type, 'simulcast');
     publisher = { page, transport, producer };
     // The three layers flow, the top one at the camera's full width.
@@ -298,6 +305,13 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
       });
       sub.consumer = consumer;
       sub.ssrc = consumer.rtpParameters.encodings[0].ssrc;
+      // Key frames reaching this subscriber and the subscriber's own PLIs
+      // (rare: printed in the timeline, to tell a freeze's story).
+      await consumer.enableTraceEvent(['keyframe', 'pli']);
+      consumer.on('trace', (trace) => {
+        const t = ((Date.now() - t0.at) / 1000).toFixed(2).padStart(6);
+        print(`${t} ${name} ${trace.type === 'pli' ? 'PLI from the subscriber' : 'key frame sent'} ${JSON.stringify(trace.info)}`);
+      });
       consumer.on('layerschange', (layers) => {
         const event = { t: Date.now() - t0.at, layers: layers ? { ...layers } : null };
         sub.events.push(event);
@@ -330,6 +344,9 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
     const at = Date.now();
     await Promise.all(subs.map(async (sub) => {
       const [ts] = await sub.transport.getStats();
+      // gosfu's own figures: retransmissions congestion control refused,
+      // the pacer's queue and its drops.
+      const { bwe = {} } = await sub.transport.dump();
       const rx = await sub.page.evaluate(pageInboundVideo, sub.ssrc);
       const q = tcStats[sub.sfuPort];
       const prev = sub.samples[sub.samples.length - 1];
@@ -343,6 +360,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
         layers: sub.consumer.currentLayers ? { ...sub.consumer.currentLayers } : null,
         rx,
         tc: q ? { ...q } : undefined,
+        bwe: { rtxDenied: bwe.rtxDenied, pacerQueued: bwe.pacerQueued, pacerDropped: bwe.pacerDropped },
       };
       if (prev && prev.rx.found && rx.found && rx.timestamp > prev.rx.timestamp) {
         row.dt = rx.timestamp - prev.rx.timestamp;
@@ -362,7 +380,8 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
       const l = row.layers ? `${row.layers.spatialLayer}/${row.layers.temporalLayer}` : '-';
       print(`${(row.t / 1000).toFixed(1).padStart(5)} ${sub.name} ${phase.padEnd(7)}`
         + ` aob=${kbps(row.aob)}k send=${kbps(row.sendBitrate)}k (rtx ${kbps(row.rtxBitrate)}k`
-        + `${row.probationBitrate ? `, probe ${kbps(row.probationBitrate)}k` : ''}) layers=${l}`
+        + `${row.probationBitrate ? `, probe ${kbps(row.probationBitrate)}k` : ''}`
+        + `, rtx refused ${row.bwe.rtxDenied ?? '-'}, paced ${row.bwe.pacerQueued ?? '-'}/${row.bwe.pacerDropped ?? '-'} queued/dropped) layers=${l}`
         + ` | ${rx.found ? `${rx.frameWidth}x${rx.frameHeight}` : 'no stream'}`
         + ` fps=${row.fps === undefined ? '-' : row.fps.toFixed(1)}`
         + ` lost=${rx.packetsLost ?? '-'}`
@@ -424,6 +443,7 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
     try {
       for (const spec of specs) subs.push(await addSubscriber(spec.name, t0));
       t0.at = Date.now();
+      runT0 = t0;
       print(`-- ${specs.map((s) => `${s.name}: cap ${s.kbit} kbit/s`).join(', ')}; delay ${DELAY_MS} ms`
         + `${ORACLE ? '; ORACLE: setMaxOutgoingBitrate(85% of the cap) during the cap' : ''}`
         + ` (SFU ports ${subs.map((s) => s.sfuPort).join(', ')}); t=0 at resume`);

@@ -220,10 +220,11 @@ func plainTransportTo(t *testing.T, w *Worker, routerID, id string) *net.UDPConn
 }
 
 // TestRefusedRetransmissionsAskForKeyFrame: when the congested link's
-// retransmission budget keeps refusing a receiver's NACKs for 300 ms, the
+// retransmission budget has refused a receiver's NACKs for 300 ms, the
 // consumer asks its producer for a key frame (the receiver cannot decode
-// past the missing packets); NACKs answered with retransmissions ask for
-// nothing and start the wait again.
+// past the missing packets), at most once a second. A NACK served in
+// between does not end the wait (a small budget serves some packets while
+// the receiver waits on others); a second without refusals does.
 func TestRefusedRetransmissionsAskForKeyFrame(t *testing.T) {
 	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn","rtcMinPort":30000,"rtcMaxPort":39999}`)
 	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
@@ -267,10 +268,22 @@ func TestRefusedRetransmissionsAskForKeyFrame(t *testing.T) {
 	// Feedback seen; the budget is spent (or full) as each NACK comes.
 	cc.feedbackSeen.Store(true)
 	_, base := rtcpCounts(rec, "in")
-	nack := &rtcp.TransportLayerNack{SenderSSRC: 1, MediaSSRC: sent.SSRC, Nacks: []rtcp.NackPair{{PacketID: sent.SequenceNumber}}}
+	answered, seq := 0, uint16(3)
+	send := func(key bool) {
+		t.Helper()
+		seq++
+		if _, err := w.Request("producer.send", "p", vp8Packet(seq, uint32(seq)*3000, 1111, key)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	step := func(after time.Duration, budget float64, wantPlis int) {
 		t.Helper()
 		fc.Advance(after)
+		// A fresh packet, lost: the one the receiver NACKs (the consumer
+		// keeps the producer's sequence numbers, offset by a constant).
+		send(false)
+		nack := &rtcp.TransportLayerNack{SenderSSRC: 1, MediaSSRC: sent.SSRC,
+			Nacks: []rtcp.NackPair{{PacketID: sent.SequenceNumber + seq - 3}}}
 		cc.rtxMu.Lock()
 		cc.rtxBudget, cc.rtxLastUs = budget, cc.nowUs()
 		cc.rtxMu.Unlock()
@@ -278,19 +291,26 @@ func TestRefusedRetransmissionsAskForKeyFrame(t *testing.T) {
 		if _, plis := rtcpCounts(rec, "in"); plis != base+wantPlis {
 			t.Fatalf("%d PLIs, want %d", plis-base, wantPlis)
 		}
+		// The producer answers each PLI with a key frame (else it would
+		// ask again a second later).
+		for ; answered < wantPlis; answered++ {
+			send(true)
+		}
 	}
 	const spent, full = 0, 3000
 	denied := cc.rtxDenied.Load()
-	step(0, spent, 0)                    // refused: the wait starts
+	step(0, spent, 0)                    // t=0: refused, the wait starts
 	step(150*time.Millisecond, spent, 0) // refused for 150 ms
 	if got := cc.rtxDenied.Load() - denied; got != 2 {
 		t.Fatalf("%d retransmissions refused, want 2", got)
 	}
-	step(150*time.Millisecond, spent, 1) // refused for 300 ms: a key frame
-	step(100*time.Millisecond, spent, 1) // the wait starts again
-	step(100*time.Millisecond, full, 1)  // served: the wait is over
-	step(250*time.Millisecond, spent, 1) // refused, the wait starts again
-	step(250*time.Millisecond, spent, 1) // 250 ms
-	step(100*time.Millisecond, spent, 1) // 350 ms, but within a second of the last
-	step(250*time.Millisecond, spent, 2) // over a second since the last
+	step(50*time.Millisecond, full, 0)    // 200 ms: served, the wait goes on
+	step(100*time.Millisecond, spent, 1)  // 300 ms: a key frame
+	step(1700*time.Millisecond, spent, 1) // 2 s: a new wait starts
+	step(200*time.Millisecond, spent, 1)  // 200 ms into it
+	step(150*time.Millisecond, spent, 2)  // 350 ms, over a second since the last: a key frame
+	step(100*time.Millisecond, spent, 2)  // refused: a wait starts
+	step(1100*time.Millisecond, spent, 2) // 1.1 s without refusals: a new wait
+	step(200*time.Millisecond, spent, 2)  // 200 ms into it: nothing yet
+	step(100*time.Millisecond, spent, 3)  // 300 ms
 }

@@ -80,8 +80,10 @@ type Consumer struct {
 	// made the consumer ask for a key frame (receiveNack).
 	lateKeyFrameMs atomic.Int64
 	// rtxRefusedMs is when congestion control began refusing this
-	// consumer's retransmissions (0: the last NACK was served).
-	rtxRefusedMs atomic.Int64
+	// consumer's retransmissions (0: not refusing), rtxLastRefusedMs when
+	// it last did (receiveNack).
+	rtxRefusedMs     atomic.Int64
+	rtxLastRefusedMs atomic.Int64
 	// paceRtp and paceRtx identify the consumer's packets in the pacer.
 	paceRtp paceOwner
 	paceRtx paceOwner
@@ -160,6 +162,12 @@ const lateKeyFrameIntervalMs = 1000
 // key frame: the receiver cannot decode past the missing packets, and
 // Chromium's own request comes only after 3 s without a decodable frame.
 const rtxRefusedKeyFrameMs = 300
+
+// rtxRefusalGapMs ends a run of refusals: a receiver whose retransmissions
+// were refused and then none for this long got what it needed. A NACK
+// served between refusals does not end it: a budget of a packet or two at
+// a time serves some while the receiver waits on others.
+const rtxRefusalGapMs = 1000
 
 // consumeRequest is an alias of an unnamed struct type, as the request
 // used to be: encoding/json names the type in its error messages.
@@ -681,15 +689,13 @@ func (c *Consumer) receiveNack(nack *rtcp.TransportLayerNack, now int64) {
 	// is stuck on them (typically a key frame the link lost): a fresh key
 	// frame frees it sooner than its own PLI would.
 	stuck := tooLate > 0
-	switch {
-	case refused == 0:
-		if resent > 0 {
-			c.rtxRefusedMs.Store(0)
+	if refused > 0 {
+		if start := c.rtxRefusedMs.Load(); start == 0 || now-c.rtxLastRefusedMs.Load() > rtxRefusalGapMs {
+			c.rtxRefusedMs.Store(max(now, 1))
+		} else if now-start >= rtxRefusedKeyFrameMs {
+			stuck = true
 		}
-	case c.rtxRefusedMs.Load() == 0:
-		c.rtxRefusedMs.Store(max(now, 1))
-	case now-c.rtxRefusedMs.Load() >= rtxRefusedKeyFrameMs:
-		stuck = true
+		c.rtxLastRefusedMs.Store(now)
 	}
 	if stuck && c.kind == "video" && c.typ != "pipe" && c.active() {
 		if last := c.lateKeyFrameMs.Load(); now-last >= lateKeyFrameIntervalMs && c.lateKeyFrameMs.CompareAndSwap(last, now) {
