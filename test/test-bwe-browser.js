@@ -308,9 +308,21 @@ describe('BWE with Chromium: subscribers behind a tc-shaped downlink', function 
       // Key frames reaching this subscriber and the subscriber's own PLIs
       // (rare: printed in the timeline, to tell a freeze's story).
       await consumer.enableTraceEvent(['keyframe', 'pli']);
+      // Between key frames, the media time the RTP timestamps advanced
+      // against the wall time: a switch that jumps the timestamps shows.
+      let lastKey;
       consumer.on('trace', (trace) => {
-        const t = ((Date.now() - t0.at) / 1000).toFixed(2).padStart(6);
-        print(`${t} ${name} ${trace.type === 'pli' ? 'PLI from the subscriber' : 'key frame sent'} ${JSON.stringify(trace.info)}`);
+        const now = Date.now();
+        const t = ((now - t0.at) / 1000).toFixed(2).padStart(6);
+        let extra = '';
+        if (trace.type === 'keyframe') {
+          if (lastKey) {
+            const mediaMs = (((trace.info.timestamp - lastKey.ts) | 0) / 90).toFixed(0);
+            extra = ` (+${mediaMs} ms of RTP time in ${now - lastKey.at} ms)`;
+          }
+          lastKey = { at: now, ts: trace.info.timestamp };
+        }
+        print(`${t} ${name} ${trace.type === 'pli' ? 'PLI from the subscriber' : 'key frame sent'} ${JSON.stringify(trace.info)}${extra}`);
       });
       consumer.on('layerschange', (layers) => {
         const event = { t: Date.now() - t0.at, layers: layers ? { ...layers } : null };

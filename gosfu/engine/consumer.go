@@ -644,17 +644,17 @@ func (c *Consumer) forwardRtp(p *rtpPacket, now int64, sel layerSelector) {
 		c.logLayers(spatial, temporal)
 		c.w.EmitJSON(c.id, "layerschange", map[string]any{"spatialLayer": spatial, "temporalLayer": temporal})
 	}
-	c.traceRtp(hdr.SSRC, seq, p.keyFrame)
+	c.traceRtp(hdr.SSRC, seq, hdr.Timestamp, p.keyFrame)
 }
 
 // traceRtp emits the rtp and keyframe trace events of a sent packet.
-func (c *Consumer) traceRtp(ssrc uint32, seq uint16, keyFrame bool) {
+func (c *Consumer) traceRtp(ssrc uint32, seq uint16, ts uint32, keyFrame bool) {
 	if tt := c.traceTypes.Load(); tt != 0 {
 		if tt&1 != 0 {
-			c.emitTrace("rtp", map[string]any{"ssrc": ssrc, "sequenceNumber": seq, "isKeyFrame": keyFrame})
+			c.emitTrace("rtp", map[string]any{"ssrc": ssrc, "sequenceNumber": seq, "timestamp": ts, "isKeyFrame": keyFrame})
 		}
 		if keyFrame && tt&2 != 0 {
-			c.emitTrace("keyframe", map[string]any{"ssrc": ssrc, "sequenceNumber": seq})
+			c.emitTrace("keyframe", map[string]any{"ssrc": ssrc, "sequenceNumber": seq, "timestamp": ts})
 		}
 	}
 }

@@ -169,7 +169,7 @@ func (pc *pipeConsumer) sendRtp(p *rtpPacket, now int64) {
 	}
 	c.t.sendRtp(c, b, trafficRtp, now)
 	c.mu.Unlock()
-	c.traceRtp(hdr.SSRC, seq, p.keyFrame)
+	c.traceRtp(hdr.SSRC, seq, hdr.Timestamp, p.keyFrame)
 }
 
 // sendSenderReport sends one Sender Report per stream that sent
