@@ -1036,6 +1036,10 @@ func (c *Consumer) switchTo(p *rtpPacket, sel layerSelector) {
 		oldNtp, ok1 := c.producer.rtpToNtp(c.encodingIdx, c.lastInTs)
 		newNtp, ok2 := c.producer.rtpToNtp(p.encodingIdx, p.hdr.Timestamp)
 		c.tsOffset = layerselect.SwitchTimestampOffset(c.lastOutTs, p.hdr.Timestamp, oldNtp, newNtp, ok1 && ok2, c.clockRate)
+		// The last timestamps in the new stream's space: compared with
+		// the old stream's, its packets could look older forever, and the
+		// next switch would continue from this one's.
+		c.lastInTs, c.lastOutTs = p.hdr.Timestamp, p.hdr.Timestamp+c.tsOffset
 	}
 	// Retransmissions of the stream left are of no use past this key frame.
 	c.resendFloorPending = c.haveSent

@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp"
 )
 
 // TestSimulcastOutgoingLimit: a simulcast consumer forwards the highest
@@ -91,4 +93,75 @@ func TestSimulcastOutgoingLimit(t *testing.T) {
 		}
 	}
 	t.Fatal("consumer never moved to the low stream")
+}
+
+// TestSimulcastSwitchTimestamps: output RTP timestamps stay continuous over
+// switches between streams whose timestamps start at unrelated values, here
+// a switch down to a stream whose timestamps are below the first's and back
+// up: the second switch must continue from the packets forwarded last, not
+// from where the first switch left (a receiver would hold, or drop, frames
+// stamped seconds in the past).
+func TestSimulcastSwitchTimestamps(t *testing.T) {
+	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn"}`)
+	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
+	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
+	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "out"})
+	mustRequest(t, w, "transport.produce", "in", map[string]any{
+		"producerId": "p", "kind": "video",
+		"rtpParameters": map[string]any{
+			"codecs":    []any{map[string]any{"mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000}},
+			"encodings": []any{map[string]any{"ssrc": 1000}, map[string]any{"ssrc": 2000}},
+		},
+	})
+	mustRequest(t, w, "transport.consume", "out", map[string]any{"consumerId": "c", "producerId": "p", "rtpCapabilities": router["rtpCapabilities"]})
+	// Stream 0's timestamps start 1,000,000 ticks (11 s) below stream 1's.
+	base := []uint32{1_000_000, 2_000_000}
+	i := 0
+	frames := func(n int) {
+		t.Helper()
+		for ; n > 0; n-- {
+			fc.Advance(33 * time.Millisecond)
+			for s, ssrc := range []uint32{1000, 2000} {
+				pkt := vp8Packet(uint16(i), base[s]+uint32(i)*3000, ssrc, i%10 == 0)
+				if _, err := w.Request("producer.send", "p", pkt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			i++
+		}
+	}
+	layers := func(spatial int) {
+		t.Helper()
+		mustRequest(t, w, "consumer.setPreferredLayers", "c", map[string]any{"spatialLayer": spatial, "temporalLayer": 0})
+	}
+	frames(20) // stream 1
+	layers(0)
+	frames(40) // down to stream 0 at its key frame
+	layers(1)
+	frames(20) // back up to stream 1
+
+	var prev rtp.Header
+	ssrcs := map[uint32]bool{}
+	out := rec.all("c", "rtp")
+	if len(out) < 60 {
+		t.Fatalf("%d packets forwarded", len(out))
+	}
+	for k, e := range out {
+		var h rtp.Header
+		if _, err := h.Unmarshal(e.data); err != nil {
+			t.Fatal(err)
+		}
+		ssrcs[h.SSRC] = true
+		if k > 0 {
+			// One frame (3000 ticks) apart, or up to a key frame's wait
+			// (10 frames) at a switch; never backwards.
+			if d := int32(h.Timestamp - prev.Timestamp); d <= 0 || d > 11*3000 {
+				t.Fatalf("packet %d (seq %d): timestamp %d after %d (%+d)", k, h.SequenceNumber, h.Timestamp, prev.Timestamp, d)
+			}
+		}
+		prev = h
+	}
+	if len(ssrcs) != 1 {
+		t.Fatalf("output SSRCs %v, want one", ssrcs)
+	}
 }
