@@ -69,6 +69,17 @@ func newTestWorker(t *testing.T) (*Worker, *recorder) {
 }
 
 // vp8Packet builds a VP8 RTP packet; key frames have the P bit clear.
+// newDirectRoom creates router "r" with DirectTransports "in" (for a
+// producer) and "out" (for its consumers); it returns the router's
+// createRouter answer (rtpCapabilities).
+func newDirectRoom(t testing.TB, w *Worker) map[string]any {
+	t.Helper()
+	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
+	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
+	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "out"})
+	return router
+}
+
 func vp8Packet(seq uint16, ts uint32, ssrc uint32, key bool) []byte {
 	payload := make([]byte, 200)
 	payload[0] = 0x10 // S=1, PID=0

@@ -140,9 +140,7 @@ func TestEventQueueFullDropsOnlyDroppable(t *testing.T) {
 // has room; the producerclose that follows is delivered regardless.
 func TestEventQueueDirectRtpDrops(t *testing.T) {
 	w, em := newFullWorker(t)
-	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
-	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
-	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "out"})
+	router := newDirectRoom(t, w)
 	mustRequest(t, w, "transport.produce", "in", map[string]any{
 		"producerId": "p", "kind": "video",
 		"rtpParameters": map[string]any{

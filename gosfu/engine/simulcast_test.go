@@ -103,9 +103,7 @@ func TestSimulcastOutgoingLimit(t *testing.T) {
 // stamped seconds in the past).
 func TestSimulcastSwitchTimestamps(t *testing.T) {
 	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn"}`)
-	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
-	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
-	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "out"})
+	router := newDirectRoom(t, w)
 	mustRequest(t, w, "transport.produce", "in", map[string]any{
 		"producerId": "p", "kind": "video",
 		"rtpParameters": map[string]any{

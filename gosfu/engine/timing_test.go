@@ -36,9 +36,7 @@ func rtcpCounts(rec *recorder, transportID string) (nacks, plis int) {
 func newTimingWorker(t *testing.T, delayMs int) (*Worker, *recorder, *timingClock) {
 	t.Helper()
 	w, rec, fc := newFakeWorker(t, `{"logLevel":"warn"}`)
-	router := mustRequest(t, w, "worker.createRouter", "", map[string]any{"routerId": "r", "mediaCodecs": testCodecs})
-	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "in"})
-	mustRequest(t, w, "router.createDirectTransport", "r", map[string]any{"transportId": "out"})
+	router := newDirectRoom(t, w)
 	mustRequest(t, w, "transport.produce", "in", map[string]any{
 		"producerId": "p", "kind": "video", "keyFrameRequestDelay": delayMs,
 		"rtpParameters": map[string]any{
