@@ -248,20 +248,7 @@ func (c *RtpCodecCapability) AppendJSON(b []byte) ([]byte, error) {
 		b = append(b, `,"preferredPayloadType":`...)
 		b = strconv.AppendInt(b, int64(*c.PreferredPayloadType), 10)
 	}
-	b = append(b, `,"clockRate":`...)
-	b = strconv.AppendInt(b, int64(c.ClockRate), 10)
-	if isAudioMimeType(c.MimeType) {
-		b = append(b, `,"channels":`...)
-		b = strconv.AppendInt(b, int64(c.Channels), 10)
-	}
-	b = append(b, `,"parameters":`...)
-	b, err := appendParams(b, c.Parameters)
-	if err != nil {
-		return b, err
-	}
-	b = append(b, `,"rtcpFeedback":`...)
-	b = appendFeedback(b, c.RtcpFeedback)
-	return append(b, '}'), nil
+	return appendCodecTail(b, c.MimeType, c.ClockRate, c.Channels, c.Parameters, c.RtcpFeedback)
 }
 
 func (e *RtpHeaderExtension) appendJSON(b []byte) []byte {
@@ -306,20 +293,7 @@ func (c *RtpCodecParameters) AppendJSON(b []byte) ([]byte, error) {
 	b = AppendJSONString(b, c.MimeType)
 	b = append(b, `,"payloadType":`...)
 	b = strconv.AppendInt(b, int64(c.PayloadType), 10)
-	b = append(b, `,"clockRate":`...)
-	b = strconv.AppendInt(b, int64(c.ClockRate), 10)
-	if isAudioMimeType(c.MimeType) {
-		b = append(b, `,"channels":`...)
-		b = strconv.AppendInt(b, int64(c.Channels), 10)
-	}
-	b = append(b, `,"parameters":`...)
-	b, err := appendParams(b, c.Parameters)
-	if err != nil {
-		return b, err
-	}
-	b = append(b, `,"rtcpFeedback":`...)
-	b = appendFeedback(b, c.RtcpFeedback)
-	return append(b, '}'), nil
+	return appendCodecTail(b, c.MimeType, c.ClockRate, c.Channels, c.Parameters, c.RtcpFeedback)
 }
 
 // AppendJSON appends the header extension's JSON (see MarshalJSON).
@@ -469,4 +443,24 @@ func (m *RtpMapping) AppendJSON(b []byte) ([]byte, error) {
 		b = append(b, '}')
 	}
 	return append(b, "]}"...), nil
+}
+
+// appendCodecTail appends what codec capabilities and codec parameters
+// share after their payload type: clockRate, channels (audio only),
+// parameters and rtcpFeedback, and closes the object.
+func appendCodecTail(b []byte, mimeType string, clockRate, channels int, params map[string]any, fb []RtcpFeedback) ([]byte, error) {
+	b = append(b, `,"clockRate":`...)
+	b = strconv.AppendInt(b, int64(clockRate), 10)
+	if isAudioMimeType(mimeType) {
+		b = append(b, `,"channels":`...)
+		b = strconv.AppendInt(b, int64(channels), 10)
+	}
+	b = append(b, `,"parameters":`...)
+	b, err := appendParams(b, params)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, `,"rtcpFeedback":`...)
+	b = appendFeedback(b, fb)
+	return append(b, '}'), nil
 }
